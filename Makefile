@@ -1,0 +1,41 @@
+# Two commands on a fresh machine: `make demo` and `make test`. Everything else installs itself.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: demo test serve bench lint nginx venv
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian's nginx for the e2e tests and the demo, installed only when missing and we are root.
+nginx:
+	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's nginx-light for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
+	else echo "nginx is not installed and we are not root: e2e tests will be skipped (CI=true fails them)"; fi
+
+demo: venv
+	$(BIN)/python -m versectl.demo
+
+test: venv nginx
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+serve: venv
+	$(BIN)/verse-backend --host 127.0.0.1 --port 7776
+
+bench: venv nginx
+	$(BIN)/python bench/probe_fidelity.py
+	$(BIN)/python bench/check_nginx.py
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy

@@ -1,0 +1,15 @@
+"""`versectl rules` and `versectl explain`: not built yet (see the issue tracker)."""
+
+from __future__ import annotations
+
+from versectl.errors import InputError
+
+
+def rules_command() -> None:
+    """Not available yet."""
+    raise InputError("this command is not available yet in this build")
+
+
+def explain_command() -> None:
+    """Not available yet."""
+    raise InputError("this command is not available yet in this build")

@@ -1,0 +1,1 @@
+"""The one rendering layer: rich tables for humans, one JSON document for machines."""
