@@ -1,11 +1,11 @@
 """The exception hierarchy of versectl; the command edge maps each to a message and exit 2.
 
-    VersectlError                 anything the user should see as one clear line, never a traceback
-    ├── InputError                bad input: usage, missing or unreadable file
-    │   ├── ConfigLoadError       a config file or directory cannot be read
-    │   └── ConfigParseError      a config does not parse (carries file and line)
-    ├── ProbeError                the probe could not get an event stream (carries kind)
-    └── FixError                  a fix could not be applied; the original was kept
+VersectlError                 anything the user should see as one clear line, never a traceback
+├── InputError                bad input: usage, missing or unreadable file
+│   ├── ConfigLoadError       a config file or directory cannot be read
+│   └── ConfigParseError      a config does not parse (carries file and line)
+├── ProbeError                the probe could not get an event stream (carries kind)
+└── FixError                  a fix could not be applied; the original was kept
 """
 
 from __future__ import annotations

@@ -54,7 +54,9 @@ def test_nginx_fixture_reload_applies_new_config(nginx: Callable[[str], NginxSer
         server = nginx(_site(backend.port, ""))
         assert len(_read_times(server.url + "/api/x")) <= 2
         server.site_path.write_text(
-            _site(backend.port, "        proxy_buffering off;\n").replace("@PORT@", str(server.port))
+            _site(backend.port, "        proxy_buffering off;\n").replace(
+                "@PORT@", str(server.port)
+            )
         )
         server.reload()
         assert len(_read_times(server.url + "/api/x")) >= 10

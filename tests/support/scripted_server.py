@@ -79,7 +79,9 @@ class ScriptedServer:
         return f"http://127.0.0.1:{self.port}"
 
 
-def sse_tokens(count: int, gap: float, *, first_delay: float = 0.0, done: bool = True) -> list[Step]:
+def sse_tokens(
+    count: int, gap: float, *, first_delay: float = 0.0, done: bool = True
+) -> list[Step]:
     """`count` `event: token` events `gap` seconds apart, then `event: done`."""
     steps = [
         Step(
