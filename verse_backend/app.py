@@ -1,0 +1,64 @@
+"""The application factory: `create_app(settings)`; also `uvicorn --factory verse_backend.app:create_app`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from verse_backend import __version__
+from verse_backend.providers import build_provider
+from verse_backend.routes import chat, health, session
+from verse_backend.sessions import SessionSigner, StreamSlots
+from verse_backend.settings import Settings, check_exposure, load_settings, session_secret
+from verse_backend.store import Store
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app. Settings come from the environment when not given.
+
+    Raises (pydantic ValidationError / UnsafeConfigurationError) on a configuration that must
+    not run, so a server started through this factory refuses to start instead of serving.
+    """
+    if settings is None:
+        settings = load_settings()
+    else:
+        check_exposure(settings)  # also for settings built with model_construct or copies
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Built inside the running loop: the provider's HTTP client belongs to it.
+        app.state.store = Store(settings.db)
+        app.state.provider = build_provider(settings)
+        logger.info(
+            "verse_backend %s: provider %s, db %s",
+            __version__,
+            app.state.provider.name,
+            settings.db,
+        )
+        try:
+            yield
+        finally:
+            await app.state.provider.aclose()
+            app.state.store.close()
+
+    app = FastAPI(
+        title="verse_backend",
+        version=__version__,
+        lifespan=lifespan,
+        # Starlette counts the bytes as they arrive (and checks Content-Length first): 413.
+        max_body_size=MAX_BODY_BYTES,
+    )
+    app.state.settings = settings
+    app.state.signer = SessionSigner(session_secret(settings))
+    app.state.stream_slots = StreamSlots(limit=settings.max_streams_per_session)
+    app.include_router(session.router)
+    app.include_router(chat.router)
+    app.include_router(health.router)
+    return app

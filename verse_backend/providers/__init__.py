@@ -1,0 +1,26 @@
+"""Model providers behind one small protocol (see base.py); `build_provider` picks one."""
+
+from __future__ import annotations
+
+from verse_backend.providers.anthropic import AnthropicProvider
+from verse_backend.providers.base import ChatMessage, ChatProvider, ProviderError, TextStream
+from verse_backend.providers.simulated import simulated_provider
+from verse_backend.settings import Settings
+
+
+def build_provider(settings: Settings) -> ChatProvider:
+    """The provider the settings ask for; call inside the event loop that will use it."""
+    if settings.effective_provider == "anthropic":
+        return AnthropicProvider.from_settings(settings)
+    return simulated_provider(settings)
+
+
+__all__ = [
+    "AnthropicProvider",
+    "ChatMessage",
+    "ChatProvider",
+    "ProviderError",
+    "TextStream",
+    "build_provider",
+    "simulated_provider",
+]

@@ -1,0 +1,179 @@
+"""Conversations, messages and insights in SQLite (stdlib sqlite3, WAL), so restarts lose nothing.
+
+Calls are short single transactions; they run on the event loop thread on purpose (well under a
+millisecond with WAL), which also lets the stream's `finally` store an interrupted answer
+without awaiting anything while it is being cancelled.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from verse_backend.providers.base import ChatMessage, Role
+
+MessageStatus = Literal["complete", "interrupted", "failed"]
+
+# How many earlier messages go to the model as context: keeps prompts (and cost) bounded.
+MAX_CONTEXT_MESSAGES = 40
+
+DEMO_INSIGHT_ID = 1
+DEMO_INSIGHT_TITLE = "Streaming answers need every hop to pass bytes on at once"
+DEMO_INSIGHT_BODY = (
+    "A chat answer streamed over Server-Sent Events reaches the reader token by token only if "
+    "every hop between the model and the browser forwards bytes as they come: the backend, any "
+    "reverse proxy such as nginx, and any CDN. One buffering hop turns a live answer into a "
+    "long wait followed by a wall of text."
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS insights (
+    id INTEGER PRIMARY KEY,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id TEXT PRIMARY KEY,
+    session_id TEXT NOT NULL,
+    insight_id INTEGER REFERENCES insights(id),
+    created_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations(id),
+    role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content TEXT NOT NULL,
+    status TEXT NOT NULL,
+    stop_reason TEXT,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, id);
+"""
+
+
+@dataclass(frozen=True)
+class Insight:
+    id: int
+    title: str
+    body: str
+
+
+@dataclass(frozen=True)
+class Conversation:
+    id: str
+    session_id: str
+    insight_id: int | None
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    role: str
+    content: str
+    status: str
+    stop_reason: str | None
+    created_at: float
+
+
+def new_conversation_id() -> str:
+    return uuid.uuid4().hex
+
+
+def model_context(history: list[StoredMessage]) -> list[ChatMessage]:
+    """The model's view of a conversation: failed or empty answers dropped, and the user turns
+    around them merged, because the API wants user and assistant to alternate."""
+    context: list[ChatMessage] = []
+    for message in history:
+        if message.role == "assistant" and (message.status == "failed" or not message.content):
+            continue
+        role: Role = "assistant" if message.role == "assistant" else "user"
+        if context and context[-1].role == role:
+            context[-1] = ChatMessage(role, f"{context[-1].content}\n\n{message.content}")
+        else:
+            context.append(ChatMessage(role, message.content))
+    context = context[-MAX_CONTEXT_MESSAGES:]
+    while context and context[0].role != "user":  # the API wants a user turn first
+        context.pop(0)
+    return context
+
+
+class Store:
+    """One connection shared by the app, guarded by a lock (sync dependencies run in threads)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        with self._lock, self._db:
+            self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO insights (id, title, body) VALUES (?, ?, ?)",
+                (DEMO_INSIGHT_ID, DEMO_INSIGHT_TITLE, DEMO_INSIGHT_BODY),
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def insight(self, insight_id: int) -> Insight | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, title, body FROM insights WHERE id = ?", (insight_id,)
+            ).fetchone()
+        return Insight(*row) if row else None
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, session_id, insight_id FROM conversations WHERE id = ?",
+                (conversation_id,),
+            ).fetchone()
+        return Conversation(*row) if row else None
+
+    def history(self, conversation_id: str) -> list[StoredMessage]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT role, content, status, stop_reason, created_at FROM messages "
+                "WHERE conversation_id = ? ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        return [StoredMessage(*row) for row in rows]
+
+    def begin_turn(self, conversation: Conversation, user_text: str) -> list[StoredMessage]:
+        """Create the conversation if new, add the user's message; return the whole history."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "INSERT OR IGNORE INTO conversations (id, session_id, insight_id, created_at) "
+                "VALUES (?, ?, ?, ?)",
+                (conversation.id, conversation.session_id, conversation.insight_id, now),
+            )
+            self._db.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+                "VALUES (?, 'user', ?, 'complete', ?)",
+                (conversation.id, user_text, now),
+            )
+        return self.history(conversation.id)
+
+    def add_answer(
+        self,
+        conversation_id: str,
+        text: str,
+        status: MessageStatus,
+        stop_reason: str | None,
+    ) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO messages "
+                "(conversation_id, role, content, status, stop_reason, created_at) "
+                "VALUES (?, 'assistant', ?, ?, ?, ?)",
+                (conversation_id, text, status, stop_reason, time.time()),
+            )
