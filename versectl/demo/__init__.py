@@ -1,0 +1,1 @@
+"""`make demo`: the whole story on embedded defaults, with a private backend and nginx."""
