@@ -1,0 +1,157 @@
+"""`run_check`: select the locations for the URIs, compute their effective settings, run every
+rule of the catalog, and return the findings with what the report and JSON need."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from versectl.nginx import live
+from versectl.nginx.backend_port import BackendPort, resolve_backend_port
+from versectl.nginx.finding import Finding, Severity
+from versectl.nginx.load import LoadedConfig
+from versectl.nginx.model import (
+    Effective,
+    LocationMatch,
+    Target,
+    resolve_handler,
+    select_locations,
+    upstreams,
+    variants,
+)
+from versectl.nginx.rules.base import CheckedLocation, RuleContext
+
+DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
+DEFAULT_HEARTBEAT = 15.0
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    """The knobs of `versectl check nginx` (CONTRACT.md)."""
+
+    uris: tuple[str, ...] = DEFAULT_URIS
+    server_name: str | None = None
+    backend_port: int | None = None
+    compose: str | None = None
+    heartbeat: float = DEFAULT_HEARTBEAT
+    offline: bool = False
+    connect: Callable[[str, int], bool] = live.can_connect
+    running_nginx: Callable[[LoadedConfig], tuple[int, float] | None] = live.running_nginx
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What `check nginx` found; `to_json()` is the CONTRACT's document."""
+
+    config: LoadedConfig
+    backend: BackendPort
+    locations: tuple[CheckedLocation, ...]
+    unmatched: tuple[LocationMatch, ...]
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        return self.config.files
+
+    @property
+    def backend_port(self) -> int:
+        return self.backend.port
+
+    @property
+    def backend_port_source(self) -> str:
+        return self.backend.source
+
+    def count(self, severity: Severity) -> int:
+        return sum(1 for f in self.findings if f.severity == severity)
+
+    def summary(self) -> dict[str, int]:
+        return {s.value: self.count(s) for s in Severity}
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "version": 1,
+            "files": list(self.files),
+            "backend_port": self.backend.port,
+            "backend_port_source": self.backend.source,
+            "locations": [location_json(loc) for loc in self.locations],
+            "findings": [f.to_json() for f in self.findings],
+            "summary": self.summary(),
+        }
+
+
+def location_json(loc: CheckedLocation) -> dict[str, object]:
+    match = loc.match
+    handler = loc.settings.handler()
+    location = match.location
+    return {
+        "file": loc.file,
+        "line": loc.line,
+        "server_names": list(match.server_names),
+        "listen": list(match.listen),
+        "match": " ".join(location.args) if location is not None else None,
+        "uris": list(loc.uris),
+        "proxy_pass": handler.value if handler is not None else None,
+        "targets": [t.to_json() for t in loc.targets],
+    }
+
+
+def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
+    """Evaluate `config` for `options.uris` with every rule of the catalog."""
+    from versectl.nginx.rules import RULES
+
+    backend = resolve_backend_port(options.backend_port, options.compose)
+    matches = select_locations(config, options.uris, options.server_name)
+    locations = checked_locations(config, matches)
+    ctx = RuleContext(
+        config=config,
+        locations=locations,
+        unmatched=[m for m in matches if m.location is None],
+        uris=options.uris,
+        backend=backend,
+        heartbeat=options.heartbeat,
+        offline=options.offline,
+        connect=options.connect,
+        running_nginx=options.running_nginx,
+        server_name=options.server_name,
+    )
+    findings: list[Finding] = []
+    for rule in RULES:
+        findings += rule.check(ctx)
+    unique = list(dict.fromkeys(findings))  # a location reached by two URIs reports once
+    unique.sort(key=lambda f: (f.severity.rank, f.file, f.line, f.rule))
+    return CheckResult(
+        config=config,
+        backend=backend,
+        locations=tuple(locations),
+        unmatched=tuple(ctx.unmatched),
+        findings=tuple(unique),
+        notes=(*config.warnings, *ctx.notes),
+    )
+
+
+def checked_locations(config: LoadedConfig, matches: list[LocationMatch]) -> list[CheckedLocation]:
+    """One entry per (server, location) actually selected, with all URIs that select it."""
+    ups = upstreams(config)
+    grouped: dict[tuple[int, int], list[LocationMatch]] = {}
+    for match in matches:
+        if match.location is not None:
+            grouped.setdefault((id(match.server), id(match.chain[-1])), []).append(match)
+    result: list[CheckedLocation] = []
+    for group in grouped.values():
+        first = group[0]
+        settings = Effective(first.chain)
+        handler = settings.handler()
+        targets: tuple[Target, ...] = ()
+        if handler is not None:
+            targets = tuple(resolve_handler(handler.directives[-1], ups))
+        result.append(
+            CheckedLocation(
+                match=first,
+                uris=tuple(m.uri for m in group),
+                settings=settings,
+                variants=tuple(Effective(chain) for chain in variants(first.chain)),
+                targets=targets,
+            )
+        )
+    return result

@@ -1,0 +1,47 @@
+"""The parsed nginx statement: name, arguments, position, and the block it opens (if any)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Directive:
+    """One nginx statement as written, with the file and line it is written at.
+
+    `block` is None for a simple directive (`proxy_pass ...;`) and a tuple (maybe empty) for a
+    block (`location /api { ... }`). `include` statements never appear: the loader replaces
+    them with the included files' statements, each keeping its own file and line.
+    """
+
+    name: str
+    args: tuple[str, ...]
+    file: str
+    line: int
+    block: tuple[Directive, ...] | None = None
+
+    @property
+    def where(self) -> str:
+        """`file:line`, the position users click on."""
+        return f"{self.file}:{self.line}"
+
+    def children(self, name: str) -> Iterator[Directive]:
+        """The direct children called `name` (none for a simple directive)."""
+        for child in self.block or ():
+            if child.name == name:
+                yield child
+
+    def render(self) -> str:
+        """The statement as nginx source text, one line (blocks abbreviated)."""
+        args = " ".join(_quote(arg) for arg in self.args)
+        head = f"{self.name} {args}".rstrip()
+        return f"{head} {{ ... }}" if self.block is not None else f"{head};"
+
+
+def _quote(arg: str) -> str:
+    # Arguments came unquoted from the lexer; quote the ones that would not survive re-reading.
+    if arg == "" or any(ch.isspace() or ch in "{};\"'" for ch in arg):
+        escaped = arg.replace("\\", "\\\\").replace('"', '\\"')
+        return f'"{escaped}"'
+    return arg

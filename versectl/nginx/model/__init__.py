@@ -1,0 +1,45 @@
+"""What nginx does with a request: location selection, effective settings, backend targets."""
+
+from __future__ import annotations
+
+from versectl.nginx.model.effective import (
+    ARRAY_DIRECTIVES,
+    DEFAULTS,
+    Effective,
+    Setting,
+    effective,
+    variants,
+)
+from versectl.nginx.model.select import (
+    LocationMatch,
+    LocationPattern,
+    find_location,
+    location_pattern,
+    select_locations,
+    server_name_matches,
+    servers,
+)
+from versectl.nginx.model.targets import Target, resolve_handler, upstreams
+from versectl.nginx.model.timeunits import format_seconds, parse_size, parse_time
+
+__all__ = [
+    "ARRAY_DIRECTIVES",
+    "DEFAULTS",
+    "Effective",
+    "LocationMatch",
+    "LocationPattern",
+    "Setting",
+    "Target",
+    "effective",
+    "find_location",
+    "format_seconds",
+    "location_pattern",
+    "parse_size",
+    "parse_time",
+    "resolve_handler",
+    "select_locations",
+    "server_name_matches",
+    "servers",
+    "upstreams",
+    "variants",
+]

@@ -1,0 +1,174 @@
+"""Which server and location nginx selects for a request URI (ngx_http_core_find_location):
+exact `=` first, then the longest prefix (searching its nested locations), whose `^~` skips
+regexes, then regexes `~`/`~*` in config order, nested ones inside the longest prefix first."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+from versectl.nginx.directive import Directive
+from versectl.nginx.load import LoadedConfig
+
+
+@dataclass(frozen=True)
+class LocationMatch:
+    """The outcome of nginx's location search for one URI in one server."""
+
+    uri: str
+    server: Directive
+    server_names: tuple[str, ...]
+    listen: tuple[str, ...]
+    location: Directive | None
+    """None: no location in this server matches the URI."""
+    chain: tuple[Directive, ...]
+    """Enclosing blocks from http (absent for a site file read alone) down to the selected
+    (possibly nested) location; settings inherit along this chain."""
+
+
+@dataclass(frozen=True)
+class LocationPattern:
+    """A `location` block's modifier and pattern, as nginx parses its arguments."""
+
+    modifier: str
+    """"=", "^~", "~", "~*", "@" (named) or "" (plain prefix)."""
+    pattern: str
+
+
+def location_pattern(location: Directive) -> LocationPattern:
+    """Split `location = /x`, `location =/x`, `location ~* \\.php$`, `location @x`, ..."""
+    args = location.args
+    if len(args) >= 2 and args[0] in ("=", "^~", "~", "~*"):
+        return LocationPattern(args[0], args[1])
+    name = args[0] if args else ""
+    if name.startswith("@"):
+        return LocationPattern("@", name)
+    for modifier in ("^~", "~*", "=", "~"):  # longest first: "~*" before "~"
+        if name.startswith(modifier) and len(name) > len(modifier):
+            return LocationPattern(modifier, name[len(modifier) :])
+    return LocationPattern("", name)
+
+
+def http_blocks(config: LoadedConfig) -> list[Directive]:
+    return [d for d in config.root if d.name == "http" and d.block is not None]
+
+
+def servers(config: LoadedConfig) -> list[tuple[Directive | None, Directive]]:
+    """Every http server as (its http block or None for a site file read alone, server)."""
+    found: list[tuple[Directive | None, Directive]] = []
+    for stmt in config.root:
+        if stmt.name == "http" and stmt.block is not None:
+            found += [(stmt, s) for s in stmt.children("server") if s.block is not None]
+        elif stmt.name == "server" and stmt.block is not None:
+            found.append((None, stmt))
+    return found
+
+
+def server_names(server: Directive) -> tuple[str, ...]:
+    names = tuple(arg for d in server.children("server_name") for arg in d.args)
+    return names or ("",)  # nginx's default server_name is ""
+
+
+def listens(server: Directive) -> tuple[str, ...]:
+    found = tuple(" ".join(d.args) for d in server.children("listen"))
+    return found or ("80",)  # nginx's default (when run as root): *:80
+
+
+def server_name_matches(name: str, patterns: Sequence[str]) -> bool:
+    """nginx's server_name forms: exact, `*.x.com`, `www.x.*`, `.x.com`, `~regex`."""
+    name = name.lower().rstrip(".")
+    for pattern in patterns:
+        p = pattern.lower()
+        if p.startswith("~"):
+            regex = compile_regex(p[1:], False)
+            if regex is not None and regex.search(name):
+                return True
+        elif p.startswith("."):
+            if name == p[1:] or name.endswith(p):
+                return True
+        elif p.startswith("*."):
+            if name.endswith(p[1:]) and len(name) > len(p) - 1:
+                return True
+        elif p.endswith(".*"):
+            if name.startswith(p[:-1]):
+                return True
+        elif p == name:
+            return True
+    return False
+
+
+def select_locations(
+    config: LoadedConfig, uris: Sequence[str], server_name: str | None = None
+) -> list[LocationMatch]:
+    """For every server (those matching `server_name`, when given) and URI, the location nginx
+    selects; `location` is None where none matches. Order: servers in config order, then URIs."""
+    matches: list[LocationMatch] = []
+    for http, server in servers(config):
+        names = server_names(server)
+        if server_name is not None and not server_name_matches(server_name, names):
+            continue
+        for uri in uris:
+            path = uri.split("?", 1)[0].split("#", 1)[0] or "/"
+            found = find_location(server, path)
+            chain = (*((http,) if http is not None else ()), server, *found)
+            matches.append(
+                LocationMatch(
+                    uri=uri,
+                    server=server,
+                    server_names=names,
+                    listen=listens(server),
+                    location=found[-1] if found else None,
+                    chain=chain,
+                )
+            )
+    return matches
+
+
+def find_location(container: Directive, uri: str) -> tuple[Directive, ...]:
+    """The path of (nested) locations nginx selects for `uri` under `container`; () for none."""
+    path, _final = _search(container, uri)
+    return path
+
+
+def _search(container: Directive, uri: str) -> tuple[tuple[Directive, ...], bool]:
+    """nginx's recursive search; `final` means an exact or regex match ended it."""
+    locations = [(d, location_pattern(d)) for d in container.children("location")]
+    best: Directive | None = None
+    best_len = -1
+    noregex = False
+    for loc, pat in locations:
+        if pat.modifier == "=" and pat.pattern == uri:
+            return (loc,), True
+        if (
+            pat.modifier in ("", "^~")
+            and uri.startswith(pat.pattern)
+            and len(pat.pattern) > best_len
+        ):
+            best, best_len, noregex = loc, len(pat.pattern), pat.modifier == "^~"
+    path: tuple[Directive, ...] = ()
+    if best is not None:
+        nested, final = _search(best, uri)
+        if final:
+            return (best, *nested), True
+        path = (best, *nested)
+    if not noregex:
+        for loc, pat in locations:
+            if pat.modifier in ("~", "~*"):
+                regex = compile_regex(pat.pattern, pat.modifier == "~*")
+                if regex is not None and regex.search(uri):
+                    nested, _final = _search(loc, uri)
+                    return (loc, *nested), True
+    return path, False
+
+
+@lru_cache(maxsize=4096)
+def compile_regex(pattern: str, ignore_case: bool) -> re.Pattern[str] | None:
+    """A PCRE pattern as a Python regex; None when Python cannot express it."""
+    # PCRE's named groups `(?<name>...)` are `(?P<name>...)` in Python; lookbehinds stay.
+    converted = re.sub(r"\(\?<(?![=!])", "(?P<", pattern)
+    try:
+        return re.compile(converted, re.IGNORECASE if ignore_case else 0)
+    except re.error:
+        return None

@@ -1,0 +1,121 @@
+"""One file's text -> a tree of Directives (includes left in place), with crossplane's lexer and
+directive analyzer, so syntax errors carry crossplane's message and the file:line nginx names."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+
+from crossplane.analyzer import analyze, enter_block_ctx
+from crossplane.errors import NgxParserBaseException
+from crossplane.lexer import _balance_braces, _lex_file_object
+
+from versectl.errors import ConfigParseError
+from versectl.nginx.directive import Directive
+
+Context = tuple[str, ...]
+Token = tuple[str, int, bool]
+
+MAIN: Context = ()
+HTTP: Context = ("http",)
+SERVER: Context = ("http", "server")
+
+# Top-level statements that only make sense in nginx.conf itself (the "main" context).
+_MAIN_ONLY = frozenset(
+    {"http", "events", "stream", "mail", "worker_processes", "user", "pid", "load_module"}
+)
+
+
+def lex(text: str, path: str) -> Iterator[Token]:
+    """crossplane's tokens `(token, line, quoted)` for `text`; unbalanced braces raise."""
+    # crossplane's public `lex()` only reads from disk; its file-object lexer takes any text
+    # stream, which lets `nginx -T` dumps be parsed without re-reading the disk.
+    return iter(_balance_braces(_lex_file_object(io.StringIO(text)), path))
+
+
+def guess_context(text: str, path: str) -> Context:
+    """The context a standalone file is written for: nginx.conf (main), a site file with
+    `server {}` at top level (http), or a snippet of `location {}` blocks (server)."""
+    names: set[str] = set()
+    depth = 0
+    expect_name = True
+    for token, _line, quoted in lex(text, path):
+        if not quoted and token in ("{", "}", ";"):
+            depth += {"{": 1, "}": -1, ";": 0}[token]
+            expect_name = True
+        elif not quoted and token.startswith("#"):
+            continue
+        elif expect_name:
+            if depth == 0:
+                names.add(token)
+            expect_name = False
+    if names & _MAIN_ONLY:
+        return MAIN
+    if "location" in names and "server" not in names:
+        return SERVER
+    return HTTP
+
+
+def parse_text(text: str, path: str, ctx: Context) -> tuple[Directive, ...]:
+    """Parse one file written for context `ctx`; `include` statements are kept as they are."""
+    tokens = lex(text, path)
+    try:
+        block, closed_by = _parse_block(tokens, path, ctx)
+    except NgxParserBaseException as exc:
+        raise ConfigParseError(str(exc.strerror), exc.filename or path, exc.lineno) from None
+    if closed_by is not None:  # _balance_braces already rejects this; belt and braces
+        raise ConfigParseError('unexpected "}"', path, closed_by)
+    return block
+
+
+def _parse_block(
+    tokens: Iterator[Token], path: str, ctx: Context
+) -> tuple[tuple[Directive, ...], int | None]:
+    """Statements up to the closing `}` (returns its line) or the end of the file (None)."""
+    parsed: list[Directive] = []
+    for token, line, quoted in tokens:
+        if token == "}" and not quoted:  # noqa: S105 (a brace, not a password)
+            return tuple(parsed), line
+        if token.startswith("#") and not quoted:
+            continue
+        if not quoted and token in ("{", ";"):
+            raise ConfigParseError(f'unexpected "{token}"', path, line)
+        args: list[str] = []
+        term = _read_args(tokens, args, path, token, line)
+        if term == "}":
+            raise ConfigParseError(f'directive "{token}" is not terminated by ";"', path, line)
+        if token == "if":  # noqa: S105
+            _strip_if_parentheses(args)
+        stmt = {"directive": token, "line": line, "args": args}
+        analyze(fname=path, stmt=stmt, term=term, ctx=ctx, strict=False)
+        block: tuple[Directive, ...] | None = None
+        if term == "{":
+            inner_ctx: Context = enter_block_ctx(stmt, ctx)
+            block, closed_by = _parse_block(tokens, path, inner_ctx)
+            if closed_by is None:
+                raise ConfigParseError('unexpected end of file, expecting "}"', path, line)
+        parsed.append(Directive(token, tuple(args), path, line, block))
+    return tuple(parsed), None
+
+
+def _read_args(tokens: Iterator[Token], args: list[str], path: str, name: str, line: int) -> str:
+    """Collect a statement's arguments; return its terminator: `;`, `{` or `}`."""
+    for token, _line, quoted in tokens:
+        if not quoted and token in ("{", ";", "}"):
+            return token
+        if token.startswith("#") and not quoted:
+            continue
+        args.append(token)
+    raise ConfigParseError(
+        f'unexpected end of file, expecting ";" or "}}" after "{name}"', path, line
+    )
+
+
+def _strip_if_parentheses(args: list[str]) -> None:
+    # `if ($a = b)` lexes as ["($a", "=", "b)"]; nginx (and crossplane) drop the parentheses.
+    if args and args[0].startswith("(") and args[-1].endswith(")"):
+        args[0] = args[0][1:].lstrip()
+        args[-1] = args[-1][:-1].rstrip()
+        start = int(not args[0])
+        end = len(args) - int(not args[-1])
+        args[:] = args[start:end]

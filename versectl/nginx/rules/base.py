@@ -1,0 +1,79 @@
+"""What a rule is (declarative attributes + one `check` hook) and what it is given to look at."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from versectl.nginx.backend_port import BackendPort
+from versectl.nginx.finding import Finding, Severity
+from versectl.nginx.load import LoadedConfig
+from versectl.nginx.model import Effective, LocationMatch, Target
+
+EXPLAIN_SECTIONS = (
+    "What it does",
+    "Why it breaks streaming",
+    "Example",
+    "Use instead",
+    "References",
+)
+
+
+@dataclass(frozen=True)
+class CheckedLocation:
+    """A selected location and what the rules need to know about it."""
+
+    match: LocationMatch
+    uris: tuple[str, ...]
+    """Every requested URI that selects this location in this server."""
+    settings: Effective
+    variants: tuple[Effective, ...]
+    """`settings`, then the settings in force when each `if` block of the location applies."""
+    targets: tuple[Target, ...]
+
+    @property
+    def location(self) -> object:
+        return self.match.location
+
+    @property
+    def file(self) -> str:
+        loc = self.match.location or self.match.server
+        return loc.file
+
+    @property
+    def line(self) -> int:
+        loc = self.match.location or self.match.server
+        return loc.line
+
+
+@dataclass
+class RuleContext:
+    """Everything a rule may look at. Live probes are functions so tests can replace them."""
+
+    config: LoadedConfig
+    locations: list[CheckedLocation]
+    unmatched: list[LocationMatch]
+    """Server/URI pairs where no location matches."""
+    uris: tuple[str, ...]
+    backend: BackendPort
+    heartbeat: float
+    offline: bool
+    connect: Callable[[str, int], bool]
+    """TCP connect with a short timeout: True when something accepts."""
+    running_nginx: Callable[[LoadedConfig], tuple[int, float] | None]
+    """(master pid, start time as a Unix timestamp) of the nginx running this config, if any."""
+    server_name: str | None = None
+    notes: list[str] = field(default_factory=list)
+    """Remarks for the report that are not findings (a probe skipped, and why)."""
+
+
+class Rule(Protocol):
+    """A rule module: `name`, `severity`, `summary`, `explain` (the sections) and `check`."""
+
+    name: str
+    severity: Severity
+    summary: str
+    explain: dict[str, str]
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]: ...

@@ -1,0 +1,191 @@
+"""Where config text comes from: files, a directory, an `nginx -T` dump on stdin, or the live
+nginx. Reads bytes carefully (size cap, no FIFOs, no binaries) so bad input is one clear error."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from versectl.errors import ConfigLoadError
+
+MAX_CONFIG_BYTES = 16 * 1024 * 1024
+"""Per source and in total. Real configs are kilobytes; this bounds memory and time."""
+
+DEFAULT_MAIN = "/etc/nginx/nginx.conf"
+_DUMP_MARKER = re.compile(r"^# configuration file (.+):$", re.MULTILINE)
+
+
+@dataclass
+class SourceSet:
+    """The texts to parse: `entries` are parsed as top-level files, in order; `texts` holds
+    pre-read files (an `nginx -T` dump) that includes resolve against instead of the disk."""
+
+    entries: list[str]
+    texts: dict[str, str] = field(default_factory=dict)
+    origin: str = "files"
+    """files | stdin (an `nginx -T` dump) | nginx -T (the live config) | default file"""
+    budget: list[int] = field(default_factory=lambda: [MAX_CONFIG_BYTES])
+
+    def read(self, path: str) -> str:
+        """The text of `path`: from the dump when it holds it, else from disk."""
+        if path in self.texts:
+            return self.texts[path]
+        if self.origin == "stdin":
+            raise ConfigLoadError(f"{path}: not in the nginx -T dump read from stdin")
+        text = read_config_file(path, self.budget[0])
+        self.budget[0] -= len(text)
+        return text
+
+    def exists(self, path: str) -> bool:
+        if self.origin == "stdin":
+            return path in self.texts
+        return path in self.texts or Path(path).is_file()
+
+    def glob(self, pattern: str) -> list[str]:
+        """Files matching an include glob, sorted like nginx (and glob(3)) sorts them."""
+        if self.origin == "stdin":
+            import fnmatch
+
+            return sorted(p for p in self.texts if fnmatch.fnmatchcase(p, pattern))
+        import glob
+
+        return sorted(p for p in glob.glob(pattern) if Path(p).is_file())  # noqa: PTH207
+
+
+def read_config_file(path: str, budget: int = MAX_CONFIG_BYTES) -> str:
+    """Read one config file as text, or raise ConfigLoadError saying why it cannot be."""
+    try:
+        info = Path(path).stat()
+    except FileNotFoundError:
+        raise ConfigLoadError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise ConfigLoadError(f"{path}: cannot read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ConfigLoadError(f"{path}: is a directory")
+    if not stat.S_ISREG(info.st_mode):
+        # opening a FIFO or a device would block or never end
+        raise ConfigLoadError(f"{path}: not a regular file")
+    if info.st_size > budget:
+        raise ConfigLoadError(
+            f"{path}: too large ({_mib(info.st_size)}; the limit is {_mib(budget)})"
+        )
+    try:
+        with Path(path).open("rb") as handle:
+            data = handle.read(budget + 1)
+    except OSError as exc:
+        raise ConfigLoadError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(data) > budget:
+        raise ConfigLoadError(f"{path}: too large (more than {_mib(budget)})")
+    return decode_config(data, path)
+
+
+def decode_config(data: bytes, path: str) -> str:
+    """Config bytes as text; binary data is refused (nginx configs are text)."""
+    if b"\0" in data:
+        raise ConfigLoadError(f"{path}: binary data, not an nginx config")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") * 20 > len(text):  # over 5 % undecodable: not text
+            raise ConfigLoadError(f"{path}: binary data, not an nginx config") from None
+        return text  # a stray latin-1 byte in a comment: nginx does not care either
+
+
+def split_dump(text: str) -> dict[str, str]:
+    """Split `nginx -T` output at its `# configuration file X:` markers: path -> text."""
+    marks = list(_DUMP_MARKER.finditer(text))
+    files: dict[str, str] = {}
+    for i, mark in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(text)
+        # nginx writes the file verbatim after the marker line (plus a newline of its own)
+        files.setdefault(mark.group(1), text[mark.end() + 1 : end])
+    return files
+
+
+def from_dump(text: str, origin: str) -> SourceSet:
+    files = split_dump(text)
+    if not files:
+        raise ConfigLoadError(
+            "stdin: no '# configuration file ...:' markers; expected the output of `nginx -T`"
+        )
+    return SourceSet(entries=[next(iter(files))], texts=files, origin=origin)
+
+
+def from_paths(paths: Sequence[str]) -> SourceSet:
+    """Files as given; a directory: its nginx.conf when it has one, else all its *.conf."""
+    if list(paths) == ["-"]:
+        data = sys.stdin.buffer.read(MAX_CONFIG_BYTES + 1)
+        if len(data) > MAX_CONFIG_BYTES:
+            raise ConfigLoadError(f"stdin: too large (more than {_mib(MAX_CONFIG_BYTES)})")
+        return from_dump(decode_config(data, "stdin"), "stdin")
+    if "-" in paths:
+        raise ConfigLoadError("'-' (stdin) cannot be combined with other paths")
+    entries: list[str] = []
+    for raw in paths:
+        # absolute but not symlink-resolved: sites-enabled/x stays sites-enabled/x
+        path = os.path.normpath(Path(raw).absolute())
+        if Path(path).is_dir():
+            entries += _directory_entries(path)
+        else:
+            entries.append(path)
+    return SourceSet(entries=list(dict.fromkeys(entries)))
+
+
+def _directory_entries(path: str) -> list[str]:
+    main = Path(path) / "nginx.conf"
+    if main.is_file():
+        return [str(main)]
+    try:
+        children = sorted(Path(path).iterdir())
+    except OSError as exc:
+        raise ConfigLoadError(f"{path}: cannot list ({exc.strerror})") from None
+    found = [str(p) for p in children if p.name.endswith(".conf") and p.is_file()]
+    if not found:
+        raise ConfigLoadError(f"{path}: no nginx.conf and no *.conf files in this directory")
+    return found
+
+
+def nginx_binary() -> str | None:
+    found = shutil.which("nginx")
+    if found:
+        return found
+    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
+
+
+def live(run: Callable[[list[str]], subprocess.CompletedProcess[bytes]] | None = None) -> SourceSet:
+    """The running config: `nginx -T` when it works, else /etc/nginx/nginx.conf from disk."""
+    binary = nginx_binary()
+    if binary is not None:
+        runner = run or _run
+        try:
+            result = runner([binary, "-T"])
+        except (OSError, subprocess.TimeoutExpired):
+            result = None
+        if (
+            result is not None
+            and result.returncode == 0
+            and _DUMP_MARKER.search(result.stdout.decode("utf-8", errors="replace"))
+        ):
+            return from_dump(decode_config(result.stdout, "nginx -T"), "nginx -T")
+    if not Path(DEFAULT_MAIN).exists():
+        raise ConfigLoadError(
+            f"no nginx on PATH and no {DEFAULT_MAIN}: give the config path (or `nginx -T | "
+            "versectl check nginx -`)"
+        )
+    return SourceSet(entries=[DEFAULT_MAIN], origin="default file")
+
+
+def _run(argv: list[str]) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(argv, capture_output=True, timeout=20, check=False)
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024 / 1024:.1f} MiB"
