@@ -16,7 +16,7 @@ ProviderChoice = Literal["auto", "simulated", "anthropic"]
 ProviderName = Literal["simulated", "anthropic"]
 
 DEFAULT_PORT = 7776
-DEFAULT_MODEL = "claude-sonnet-4-5"
+DEFAULT_MODEL = "claude-sonnet-5-5"
 SECRET_KEY_FILENAME = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
