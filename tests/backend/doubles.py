@@ -10,12 +10,12 @@ from pathlib import Path
 import anyio
 from fastapi import FastAPI
 
+from tests.support.backend_server import running_app_in_thread
 from verse_backend.app import create_app
 from verse_backend.deps import get_provider, get_store
 from verse_backend.providers.base import ChatMessage
 from verse_backend.settings import Settings
 from verse_backend.store import MessageStatus, Store
-from tests.support.backend_server import running_app_in_thread
 
 Step = str | float
 """A text chunk to yield, or seconds of silence."""
@@ -88,7 +88,7 @@ class RecordingStore(Store):
         self.answer_stored.set()
 
 
-def test_settings(tmp_path: Path, **overrides: object) -> Settings:
+def settings_for_test(tmp_path: Path, **overrides: object) -> Settings:
     values: dict[str, object] = {"db": tmp_path / "db" / "verse.sqlite3", "provider": "simulated"}
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]
@@ -108,4 +108,4 @@ def serving(
 
 
 def scripted_app(tmp_path: Path, **overrides: object) -> FastAPI:
-    return create_app(test_settings(tmp_path, **overrides))
+    return create_app(settings_for_test(tmp_path, **overrides))

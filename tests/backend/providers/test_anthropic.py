@@ -4,6 +4,7 @@ directly (ProviderError kinds) and through the backend over HTTP (SSE events).""
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 
 import httpx
@@ -88,7 +89,7 @@ def test_anthropic_provider_error_status_is_not_retried(
 
 
 def test_anthropic_provider_unreachable_upstream_is_a_provider_error() -> None:
-    with __import__("socket").socket() as sock:  # a port nobody listens on
+    with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     settings = Settings(

@@ -47,15 +47,17 @@ def test_session_cookie_is_secure_when_configured(tmp_path: Path) -> None:
 
 
 def test_session_password_is_checked(tmp_path: Path) -> None:
-    with serving(scripted_app(tmp_path, password="correct horse")) as url:
-        with new_client(url, logged_in=False) as client:
-            wrong = client.post("/api/session", json={"password": "battery staple"})
-            missing = client.post("/api/session", json={})
-            assert "verse_session" not in client.cookies
-            refused = client.post(CHAT_PATH, json=chat_body())
-            right = client.post("/api/session", json={"password": "correct horse"})
-            with client.stream("POST", CHAT_PATH, json=chat_body()) as allowed:
-                allowed_status = allowed.status_code
+    with (
+        serving(scripted_app(tmp_path, password="correct horse")) as url,
+        new_client(url, logged_in=False) as client,
+    ):
+        wrong = client.post("/api/session", json={"password": "battery staple"})
+        missing = client.post("/api/session", json={})
+        assert "verse_session" not in client.cookies
+        refused = client.post(CHAT_PATH, json=chat_body())
+        right = client.post("/api/session", json={"password": "correct horse"})
+        with client.stream("POST", CHAT_PATH, json=chat_body()) as allowed:
+            allowed_status = allowed.status_code
     assert [wrong.status_code, missing.status_code, refused.status_code] == [401, 401, 401]
     assert (right.status_code, allowed_status) == (200, 200)
 
