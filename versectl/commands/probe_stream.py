@@ -1,10 +1,122 @@
-"""`versectl probe stream`: not built yet (see the issue tracker)."""
+"""`versectl probe-stream URL`: time every event as it arrives and say whether the stream streams."""
 
 from __future__ import annotations
 
-from versectl.errors import InputError
+import asyncio
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from versectl.exit_codes import ExitCode
+from versectl.probe.analysis import aggregate
+from versectl.probe.request import build_request, parse_url
+from versectl.probe.runner import ProbeOutcome, ProbePlan, run_plan
+from versectl.probe.verdict import Verdict
+from versectl.report.output import OutputFormat, emit_json, stderr_console, stdout_console
+from versectl.report.probe import LiveView, outcome_json, render_outcome
+
+EXIT_FOR_VERDICT = {
+    Verdict.streaming: ExitCode.OK,
+    Verdict.buffered: ExitCode.FINDINGS,
+    Verdict.partial: ExitCode.FINDINGS,
+    Verdict.error: ExitCode.BAD_INPUT,
+    Verdict.inconclusive: ExitCode.INCONCLUSIVE,
+}
+LIVE_SWITCH_INTERVAL_S = 0.0002
+"""While the live view's thread renders, the reading thread must get the GIL back quickly:
+CPython's default 5 ms switch interval would delay a read's timestamp by up to 5 ms."""
 
 
-def command() -> None:
-    """Not available yet."""
-    raise InputError("this command is not available yet in this build")
+def command(
+    url: Annotated[str, typer.Argument(help="The stream URL, e.g. https://host/api/chat/message.")],
+    *,
+    method: Annotated[
+        str | None,
+        typer.Option("-X", "--method", help="HTTP method. Default: POST with a body, else GET."),
+    ] = None,
+    data: Annotated[
+        str | None,
+        typer.Option(
+            "-d",
+            "--data",
+            help="JSON body, or @FILE. Default for /api/chat/message and /api/standalone-chat: "
+            "a chat message verse_backend accepts.",
+        ),
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable.")
+    ] = None,
+    cookie: Annotated[
+        list[str] | None,
+        typer.Option("-b", "--cookie", help="'name=value'; repeatable. Values are never printed."),
+    ] = None,
+    login: Annotated[
+        bool,
+        typer.Option(
+            "--login",
+            help="First POST /api/session on the same origin (password from --password-env).",
+        ),
+    ] = False,
+    password_env: Annotated[
+        str,
+        typer.Option(help="Environment variable holding the --login password (unset: empty)."),
+    ] = "VERSE_PASSWORD",  # noqa: S107 (a variable's name, not a password)
+    direct: Annotated[
+        str | None,
+        typer.Option(
+            help="The backend's own URL: probe it too and attribute a difference to the hops between."
+        ),
+    ] = None,
+    runs: Annotated[int, typer.Option("-n", "--runs", min=1, help="Streams in sequence.")] = 1,
+    concurrency: Annotated[
+        int, typer.Option("-c", "--concurrency", min=1, help="Parallel streams per run.")
+    ] = 1,
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per stream, in total.")] = 120.0,
+    connect_timeout: Annotated[float, typer.Option(help="Seconds allowed to connect.")] = 5.0,
+    insecure: Annotated[bool, typer.Option(help="Skip TLS certificate verification.")] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
+    ] = OutputFormat.table,
+) -> None:
+    """Time every event of an SSE stream as it arrives; verdict streaming/buffered/partial."""
+    request = build_request(
+        url,
+        method=method,
+        data=data,
+        headers=header,
+        cookies=cookie,
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        insecure=insecure,
+    )
+    if direct is not None:
+        direct = str(parse_url(direct, "--direct"))
+    plan = ProbePlan(
+        request=request,
+        direct_url=direct,
+        runs=runs,
+        concurrency=concurrency,
+        login_password=os.environ.get(password_env, "") if login else None,
+    )
+    outcome = _run(plan, output_format)
+    if output_format is OutputFormat.json:
+        emit_json(outcome_json(outcome))
+    else:
+        render_outcome(outcome, stdout_console())
+    raise typer.Exit(EXIT_FOR_VERDICT[aggregate(outcome.target).verdict])
+
+
+def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
+    console = stderr_console()
+    if output_format is OutputFormat.json or not console.is_terminal:
+        return asyncio.run(run_plan(plan))
+    streams = plan.runs * plan.concurrency * (2 if plan.direct_url else 1)
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
+    try:
+        with LiveView(console, streams) as view:
+            return asyncio.run(run_plan(plan, view.observe))
+    finally:
+        sys.setswitchinterval(previous)

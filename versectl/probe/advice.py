@@ -1,0 +1,100 @@
+"""What to look at next, from a stream's verdict, headers and timings: short, actionable lines."""
+
+from __future__ import annotations
+
+from versectl.probe.record import StreamRecord
+from versectl.probe.timing import StreamStats
+from versectl.probe.verdict import Judgement, Verdict
+
+CDN_MARKS: dict[str, str] = {
+    "cf-ray": "Cloudflare",
+    "x-amz-cf-id": "CloudFront",
+    "x-served-by": "Fastly",
+    "x-vercel-id": "Vercel",
+    "fly-request-id": "Fly.io",
+    "x-azure-ref": "Azure Front Door",
+    "akamai-grn": "Akamai",
+}
+HELD_HEADERS_MS = 500.0
+
+
+def cdns(headers: dict[str, str]) -> list[str]:
+    """CDNs and edge proxies that left a mark in the response headers."""
+    return [name for mark, name in CDN_MARKS.items() if mark in headers]
+
+
+def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> list[str]:
+    lines: list[str] = []
+    headers = record.headers
+    verdict = judgement.verdict
+    if record.error is not None:
+        lines += _error_advice(record)
+    held = verdict in (Verdict.buffered, Verdict.partial)
+    encoding = headers.get("content-encoding")
+    if held and encoding:
+        lines.append(
+            f"the stream is {encoding}-compressed and held: a compressing proxy buffers it "
+            "(nginx: drop text/event-stream from gzip_types; rule gzip-event-stream)"
+        )
+    if held and headers.get("x-accel-buffering", "").lower() != "no":
+        lines.append(
+            "no 'X-Accel-Buffering: no' in the response: nginx buffers it unless the /api "
+            "location has 'proxy_buffering off;' (rule proxy-buffering)"
+        )
+    if (
+        held
+        and stats.ttfb_ms is not None
+        and stats.ttfb_ms >= HELD_HEADERS_MS
+        and stats.ttft_ms is not None
+        and stats.ttft_ms - stats.ttfb_ms < 5
+    ):
+        lines.append(
+            f"even the headers were held ({stats.ttfb_ms:.0f} ms, with the first events): "
+            "a proxy waited for its buffer to fill; with a bare proxy_pass nginx talks "
+            "HTTP/1.0 to the backend (rule http-version)"
+        )
+    for name in cdns(headers):
+        if held:
+            lines.append(
+                f"{name} is in the path: it may buffer too; probe the origin with --direct"
+            )
+    if held:
+        lines.append(
+            "benchmarks that time parsed events read this as lower inter-token latency and "
+            "higher TTFT: a proxy cannot make generation faster"
+        )
+    if record.error is None and stats.events and not stats.terminated:
+        lines.append("the stream ended without a terminator event (done/[DONE]): was it cut short?")
+    if record.unfinished_bytes:
+        lines.append(f"{record.unfinished_bytes} bytes after the last complete event were dropped")
+    if record.invalid_utf8:
+        lines.append(f"{record.invalid_utf8} invalid UTF-8 sequences were replaced with U+FFFD")
+    if verdict is Verdict.inconclusive:
+        lines.append('ask for a longer answer (-d \'{"message": "..."}\') or use -n to repeat')
+    return lines
+
+
+def _error_advice(record: StreamRecord) -> list[str]:
+    assert record.error is not None
+    kind = record.error.kind
+    if kind == "http" and record.status == 401:
+        return [
+            "the endpoint wants a session: add --login (VERSE_PASSWORD) or -b 'verse_session=...'"
+        ]
+    if kind == "http" and record.status in (502, 504):
+        return [
+            "the proxy could not reach the backend: check proxy_pass's port (rule port-mismatch)"
+        ]
+    if kind == "http" and record.status == 404:
+        return ["no such route: check the URL and the proxy's location (rule missing-location)"]
+    if kind == "not_sse" and "text/html" in record.headers.get("content-type", ""):
+        return ["an HTML page came back: the proxy answered itself or the URL is wrong"]
+    if kind == "timeout" and record.arrivals:
+        return ["the stream stayed open past --timeout: raise it for long answers"]
+    if kind == "timeout":
+        return [
+            "nothing arrived before --timeout: a proxy holding the whole answer, or a hung backend"
+        ]
+    if kind == "tls":
+        return ["check the certificate and the scheme (an http:// server addressed as https://?)"]
+    return []

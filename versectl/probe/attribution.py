@@ -1,0 +1,118 @@
+"""`--direct`: compare the backend probed directly with the same stream through the proxy,
+and name the hop that holds it, with the latency the hops add per token."""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from versectl.probe.advice import cdns
+from versectl.probe.analysis import SEVERITY, StreamAnalysis
+from versectl.probe.verdict import Verdict
+
+HELD_HEADERS_MS = 500.0
+
+
+@dataclass(frozen=True, slots=True)
+class Attribution:
+    hop: str
+    """"proxy" (the hops after the backend), "backend", "none" (both stream) or "unknown"."""
+    summary: str
+    added_ttft_ms: float | None
+    added_ms_per_token: float | None
+    """Median over tokens of (arrival through the proxy - arrival direct), index by index."""
+
+
+def _verdict(analyses: Sequence[StreamAnalysis]) -> Verdict:
+    found = {a.judgement.verdict for a in analyses}
+    return next(v for v in SEVERITY if v in found)
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+def _suspects(proxied: StreamAnalysis, direct: StreamAnalysis) -> str:
+    """What to look at, in the order it most often is."""
+    headers = proxied.record.headers
+    nginx: list[str] = []
+    if headers.get("content-encoding") and not direct.record.headers.get("content-encoding"):
+        nginx.append(f"{headers['content-encoding']} of text/event-stream")
+    held_headers = (proxied.stats.ttfb_ms or 0) >= HELD_HEADERS_MS + (direct.stats.ttfb_ms or 0)
+    if held_headers:
+        nginx.append("buffering with an HTTP/1.0 upstream (headers held)")
+    elif direct.record.headers.get("x-accel-buffering", "").lower() != "no":
+        nginx.append("proxy_buffering, the backend sends no X-Accel-Buffering: no")
+    else:
+        nginx.append("gzip? buffering with HTTP/1.0 upstream?")
+    seen = cdns(headers)
+    cdn = f"a CDN ({', '.join(seen)} seen)" if seen else "a CDN (none seen in the headers)"
+    return f"look at nginx ({'; '.join(nginx)}) or {cdn}"
+
+
+def attribute(target: Sequence[StreamAnalysis], direct: Sequence[StreamAnalysis]) -> Attribution:
+    proxied_verdict, direct_verdict = _verdict(target), _verdict(direct)
+    pairs = list(zip(target, direct, strict=False))
+    ttft = [
+        p.stats.ttft_ms - d.stats.ttft_ms
+        for p, d in pairs
+        if p.stats.ttft_ms is not None and d.stats.ttft_ms is not None
+    ]
+    per_token = [
+        pt - dt
+        for p, d in pairs
+        for pt, dt in zip(p.stats.token_ms, d.stats.token_ms, strict=False)
+    ]
+    added_ttft, added_token = _median(ttft), _median(per_token)
+    latency = (
+        f"; {added_token:+.1f} ms per token, {added_ttft:+.1f} ms to the first"
+        if added_token is not None and added_ttft is not None
+        else ""
+    )
+    held = (Verdict.buffered, Verdict.partial)
+    if direct_verdict is Verdict.error:
+        message = direct[0].record.error.message if direct[0].record.error else "error"
+        return Attribution(
+            "unknown", f"the backend could not be probed directly: {message}", None, None
+        )
+    if direct_verdict in held:
+        return Attribution(
+            "backend",
+            f"the backend itself is {direct_verdict} when probed directly: fix the app (flush "
+            "every event; no buffering middleware), not the proxy",
+            added_ttft,
+            added_token,
+        )
+    if direct_verdict is Verdict.inconclusive:
+        return Attribution(
+            "unknown",
+            "the direct stream was too short to tell: ask for a longer answer",
+            None,
+            None,
+        )
+    if proxied_verdict is Verdict.error:
+        failure = target[0].record.error
+        reason = f"{failure.kind}: {failure.message}" if failure else "error"
+        return Attribution(
+            "proxy", f"streams at the backend, fails through the proxy ({reason})", None, None
+        )
+    if proxied_verdict in held:
+        culprit = next(a for a in target if a.judgement.verdict is proxied_verdict)
+        return Attribution(
+            "proxy",
+            f"streams at the backend, {proxied_verdict} after it: "
+            f"{_suspects(culprit, direct[0])}{latency}",
+            added_ttft,
+            added_token,
+        )
+    if proxied_verdict is Verdict.inconclusive:
+        return Attribution(
+            "unknown",
+            f"streams at the backend; through the proxy too short to tell{latency}",
+            added_ttft,
+            added_token,
+        )
+    return Attribution(
+        "none", f"streams at the backend and through the proxy{latency}", added_ttft, added_token
+    )

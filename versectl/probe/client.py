@@ -1,0 +1,247 @@
+"""Send one stream request with httpx and stamp every socket read with perf_counter_ns.
+
+The stamp is taken inside the network stream that httpcore reads from, the moment the read
+returns and before HTTP parsing, so several HTTP chunks that came in one read share it and a
+read that completed the headers and the first events gives both the same time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import httpcore
+import httpx
+
+from versectl.probe.encoding import ACCEPT_ENCODING, BodyDecoder, ContentDecodingError
+from versectl.probe.failures import classify
+from versectl.probe.record import Arrival, ProbeFailure, ProbeRequest, Redirect, StreamRecord
+from versectl.probe.sse import SSEParser, SSEProtocolError
+
+USER_AGENT = "versectl-probe"
+DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
+    ("Accept", "text/event-stream"),
+    (
+        "Accept-Encoding",
+        ACCEPT_ENCODING,
+    ),  # like a browser: a probe without gzip misses the most common break
+    ("Cache-Control", "no-cache"),
+    ("User-Agent", USER_AGENT),
+)
+_ERROR_BODY_LIMIT = 1024
+
+
+class _ReadClock:
+    """Shared by the streams of one probe: the time and index of the latest socket read."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+        self.last_read_ns = 0
+        self.last_write_ns = 0
+        self.connected_ns = 0
+
+
+class _TimedStream(httpcore.AsyncNetworkStream):
+    def __init__(self, inner: httpcore.AsyncNetworkStream, clock: _ReadClock) -> None:
+        self._inner = inner
+        self._clock = clock
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 (httpcore's interface)
+        data = await self._inner.read(max_bytes, timeout)
+        self._clock.last_read_ns = time.perf_counter_ns()
+        self._clock.reads += 1
+        return data
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        await self._inner.write(buffer, timeout)
+        self._clock.last_write_ns = time.perf_counter_ns()
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109
+    ) -> httpcore.AsyncNetworkStream:
+        inner = await self._inner.start_tls(ssl_context, server_hostname, timeout)
+        self._clock.connected_ns = time.perf_counter_ns()
+        return _TimedStream(inner, self._clock)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._inner.get_extra_info(info)
+
+
+class _TimedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, clock: _ReadClock) -> None:
+        self._inner = httpcore.AnyIOBackend()
+        self._clock = clock
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+        self._clock.connected_ns = time.perf_counter_ns()
+        return _TimedStream(stream, self._clock)
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _TimedTransport(httpx.AsyncHTTPTransport):
+    """httpx's transport (its exception mapping, HTTP/1.1 only) over the timed backend.
+
+    httpx does not take a network backend, so the pool is rebuilt with the same settings; the
+    attribute is private, which is why httpx is pinned below 1.0 in pyproject.toml.
+    """
+
+    def __init__(self, ssl_context: ssl.SSLContext, clock: _ReadClock) -> None:
+        super().__init__(verify=ssl_context, trust_env=False)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context, max_connections=4, network_backend=_TimedBackend(clock)
+        )
+
+
+def make_ssl_context(insecure: bool) -> ssl.SSLContext:
+    """One context for every stream of a probe (building one costs milliseconds)."""
+    return httpx.create_ssl_context(verify=not insecure, trust_env=False)
+
+
+async def probe_stream(
+    request: ProbeRequest,
+    *,
+    record: StreamRecord | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+) -> StreamRecord:
+    """Send `request`, read its event stream to the end (or the timeout), return what was seen.
+
+    Never raises for network or server behaviour: failures land in `record.error`, with
+    everything observed until then kept.
+    """
+    record = record or StreamRecord(url=request.url)
+    clock = _ReadClock()
+    context = ssl_context or make_ssl_context(request.insecure)
+    timeout = httpx.Timeout(request.connect_timeout, read=None, write=request.timeout, pool=None)
+    record.started_ns = time.perf_counter_ns()
+    async with httpx.AsyncClient(
+        transport=_TimedTransport(context, clock),
+        follow_redirects=True,
+        timeout=timeout,
+        cookies=dict(request.cookies),
+        trust_env=False,
+    ) as client:
+        try:
+            async with asyncio.timeout(request.timeout):
+                await _exchange(client, request, record, clock)
+        except TimeoutError:
+            record.error = ProbeFailure("timeout", _timeout_message(record, request.timeout))
+        except (httpx.HTTPError, OSError) as exc:
+            record.error = classify(exc, request.url)
+        except (SSEProtocolError, ContentDecodingError) as exc:
+            record.error = ProbeFailure("protocol", str(exc))
+    record.ended_ns = record.ended_ns or time.perf_counter_ns()
+    return record
+
+
+async def _exchange(
+    client: httpx.AsyncClient, request: ProbeRequest, record: StreamRecord, clock: _ReadClock
+) -> None:
+    headers = httpx.Headers(DEFAULT_HEADERS)
+    for name, value in request.headers:
+        headers[name] = value
+    http_request = client.build_request(
+        request.method, request.url, headers=headers, content=request.body
+    )
+    response = await client.send(http_request, stream=True)
+    try:
+        record.headers_ns = clock.last_read_ns
+        record.connected_ns = clock.connected_ns or None
+        record.sent_ns = clock.last_write_ns or record.started_ns
+        record.status = response.status_code
+        record.http_version = response.http_version
+        record.final_url = str(response.url)
+        record.headers = {name.lower(): value for name, value in response.headers.items()}
+        record.redirects = [
+            Redirect(r.status_code, str(r.url), r.headers.get("location", ""))
+            for r in response.history
+        ]
+        if not 200 <= response.status_code < 300:
+            record.error = ProbeFailure("http", await _http_error_message(response))
+            return
+        content_type = response.headers.get("content-type", "")
+        if content_type.split(";")[0].strip().lower() != "text/event-stream":
+            shown = content_type or "no Content-Type"
+            record.error = ProbeFailure(
+                "not_sse", f"the response is {shown}, not text/event-stream"
+            )
+            return
+        await _read_events(response, record, clock)
+    finally:
+        await response.aclose()
+
+
+async def _read_events(response: httpx.Response, record: StreamRecord, clock: _ReadClock) -> None:
+    """The read path: stamp, decode, parse, append. Nothing else happens here."""
+    decoder = BodyDecoder(response.headers.get("content-encoding"))
+    parser = SSEParser()
+    last_read = -1
+    try:
+        async for raw in response.aiter_raw():
+            t_ns = clock.last_read_ns
+            if clock.reads != last_read:
+                last_read = clock.reads
+                record.read_ns.append(t_ns)
+                record.read_bytes.append(len(raw))
+            else:
+                record.read_bytes[-1] += len(raw)  # another HTTP chunk from the same read
+            decoded = decoder.decode(raw)
+            record.decoded_bytes += len(decoded)
+            _append(record, parser, parser.feed(decoded), t_ns)
+        tail = decoder.flush()
+        record.decoded_bytes += len(tail)
+        _append(record, parser, parser.feed(tail), clock.last_read_ns)
+    finally:
+        record.ended_ns = time.perf_counter_ns()
+        record.comments = parser.comments
+        record.invalid_utf8 = parser.invalid_utf8
+        record.unfinished_bytes = parser.buffered_bytes
+
+
+def _append(record: StreamRecord, parser: SSEParser, events: list[Any], t_ns: int) -> None:
+    index = len(record.read_ns) - 1
+    for event in events:
+        record.arrivals.append(Arrival(t_ns, index, event.event, event.data, event.size))
+    record.comments = parser.comments
+
+
+async def _http_error_message(response: httpx.Response) -> str:
+    """`HTTP 401 Unauthorized: {"detail": ...}`, with at most a short excerpt of the body."""
+    body = b""
+    try:
+        async with asyncio.timeout(2):
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) >= _ERROR_BODY_LIMIT:
+                    break
+    except (TimeoutError, httpx.HTTPError):
+        pass
+    excerpt = " ".join(body[:200].decode("utf-8", "replace").split())
+    reason = response.reason_phrase or ""
+    message = f"HTTP {response.status_code} {reason}".rstrip()
+    return f"{message}: {excerpt}" if excerpt else message
+
+
+def _timeout_message(record: StreamRecord, seconds: float) -> str:
+    if record.status is None:
+        return f"no response headers within --timeout {seconds:g} s"
+    got = f"{len(record.arrivals)} events" if record.arrivals else "no event"
+    return f"the stream was still open after --timeout {seconds:g} s ({got} so far)"

@@ -1,0 +1,92 @@
+"""What one probed stream was observed to do: requests, reads and events, each with its clock.
+
+Written by the client on the read path (appends only, nothing computed there) and read by the
+live view from another thread and by the analysis afterwards. Times are perf_counter_ns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+ERROR_KINDS = ("connect", "tls", "http", "not_sse", "timeout", "protocol")
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeFailure:
+    """Why a stream could not be read (kind: one of ERROR_KINDS, per CONTRACT.md)."""
+
+    kind: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class Arrival:
+    """A dispatched SSE event carrying data, stamped with the read that completed it."""
+
+    t_ns: int
+    read: int
+    """Index into StreamRecord.read_ns."""
+    event: str
+    data: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
+class Redirect:
+    status: int
+    url: str
+    location: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeRequest:
+    """Everything needed to send one stream request; identical for every run and hop."""
+
+    url: str
+    method: str = "GET"
+    body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    cookies: tuple[tuple[str, str], ...] = ()
+    timeout: float = 120.0
+    connect_timeout: float = 5.0
+    insecure: bool = False
+
+
+@dataclass
+class StreamRecord:
+    """The observations of one stream. Fields only grow while the stream runs."""
+
+    url: str
+    started_ns: int = 0
+    """Before name resolution and connect."""
+    connected_ns: int | None = None
+    sent_ns: int | None = None
+    """When the last byte of the (final) request was written: the origin of every *_ms."""
+    headers_ns: int | None = None
+    ended_ns: int | None = None
+    status: int | None = None
+    http_version: str | None = None
+    final_url: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    redirects: list[Redirect] = field(default_factory=list)
+    read_ns: list[int] = field(default_factory=list)
+    read_bytes: list[int] = field(default_factory=list)
+    """Body bytes as they came off the wire (before Content-Encoding is undone)."""
+    decoded_bytes: int = 0
+    arrivals: list[Arrival] = field(default_factory=list)
+    comments: int = 0
+    invalid_utf8: int = 0
+    unfinished_bytes: int = 0
+    """Bytes after the last complete event when the stream ended (an event cut short)."""
+    error: ProbeFailure | None = None
+
+    @property
+    def body_bytes(self) -> int:
+        return sum(self.read_bytes)
+
+    def ms(self, t_ns: int | None) -> float | None:
+        """Milliseconds from the request being sent to `t_ns`."""
+        if t_ns is None:
+            return None
+        origin = self.sent_ns if self.sent_ns is not None else self.started_ns
+        return (t_ns - origin) / 1e6

@@ -1,0 +1,107 @@
+"""Build the stream request from command-line values: body, method, headers, cookies.
+
+verse_backend's chat URIs get a default body, so `versectl probe-stream URL` works as is.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import httpx
+
+from versectl.errors import InputError
+from versectl.probe.record import ProbeRequest
+
+DEFAULT_MESSAGE = (
+    "In about 200 words, explain why a reverse proxy can make a streamed chat answer "
+    "appear all at once."
+)
+CHAT_BODIES: dict[str, dict[str, object]] = {
+    "/api/chat/message": {"message": DEFAULT_MESSAGE, "insight_id": 1},
+    "/api/standalone-chat": {"message": DEFAULT_MESSAGE},
+}
+
+
+def parse_url(url: str, what: str = "URL") -> httpx.URL:
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError) as exc:
+        raise InputError(f"{what} {url!r} is not a valid URL: {exc}") from None
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        raise InputError(f"{what} {url!r} must be an absolute http:// or https:// URL")
+    return parsed
+
+
+def default_body(url: httpx.URL) -> bytes | None:
+    """The body verse_backend's chat routes accept, for their URIs; None elsewhere."""
+    body = CHAT_BODIES.get(url.path.rstrip("/"))
+    return json.dumps(body).encode() if body is not None else None
+
+
+def read_body(data: str) -> bytes:
+    """`-d` value: JSON text, or @FILE holding JSON. Validated so a typo fails here, clearly."""
+    if data.startswith("@"):
+        path = Path(data[1:])
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise InputError(f"cannot read -d file {path}: {exc.strerror or exc}") from None
+        origin = str(path)
+    else:
+        raw = data.encode()
+        origin = "-d"
+    try:
+        json.loads(raw)
+    except ValueError as exc:
+        raise InputError(f"{origin} is not valid JSON: {exc}") from None
+    return raw
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    name, colon, value = text.partition(":")
+    if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
+        raise InputError(f"-H {text!r}: expected 'Name: value'")
+    return name.strip(), value.strip()
+
+
+def parse_cookies(text: str) -> list[tuple[str, str]]:
+    """`-b 'k=v'` or `-b 'a=1; b=2'` (the value is never echoed back in messages)."""
+    cookies = []
+    for part in text.split(";"):
+        name, equals, value = part.strip().partition("=")
+        if not equals or not name.strip():
+            raise InputError(f"-b: expected 'name=value', got a cookie without '=' ({name!r})")
+        cookies.append((name.strip(), value.strip()))
+    return cookies
+
+
+def build_request(
+    url: str,
+    *,
+    method: str | None = None,
+    data: str | None = None,
+    headers: list[str] | None = None,
+    cookies: list[str] | None = None,
+    timeout: float = 120.0,
+    connect_timeout: float = 5.0,
+    insecure: bool = False,
+) -> ProbeRequest:
+    parsed = parse_url(url)
+    body = read_body(data) if data is not None else default_body(parsed)
+    header_pairs = [parse_header(h) for h in headers or []]
+    if body is not None and not any(name.lower() == "content-type" for name, _ in header_pairs):
+        header_pairs.insert(0, ("Content-Type", "application/json"))
+    cookie_pairs = [pair for text in cookies or [] for pair in parse_cookies(text)]
+    if timeout <= 0 or connect_timeout <= 0:
+        raise InputError("--timeout and --connect-timeout must be positive")
+    return ProbeRequest(
+        url=str(parsed),
+        method=(method or ("POST" if body is not None else "GET")).upper(),
+        body=body,
+        headers=tuple(header_pairs),
+        cookies=tuple(cookie_pairs),
+        timeout=timeout,
+        connect_timeout=connect_timeout,
+        insecure=insecure,
+    )
