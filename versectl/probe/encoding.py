@@ -36,19 +36,24 @@ class _Zlib:
     def __init__(self, wbits: int) -> None:
         self._wbits = wbits
         self._obj = zlib.decompressobj(wbits)
-        self._first = True
+        self._head: bytearray | None = bytearray() if wbits == zlib.MAX_WBITS else None
+        """For "deflate": bytes seen before any output, to retry them as raw deflate."""
 
     def decode(self, data: bytes) -> bytes:
         try:
             out = self._obj.decompress(data)
         except zlib.error as exc:
             # "deflate" is zlib-wrapped by the RFC but raw deflate in the wild: browsers accept both
-            if self._first and self._wbits == zlib.MAX_WBITS:
-                self._wbits = -zlib.MAX_WBITS
-                self._obj = zlib.decompressobj(self._wbits)
-                return self.decode(data)
+            if self._head is not None:
+                head, self._head = bytes(self._head) + data, None
+                self._obj = zlib.decompressobj(-zlib.MAX_WBITS)
+                return self.decode(head)
             raise ContentDecodingError(f"bad compressed data: {exc}") from None
-        self._first = False
+        if self._head is not None:
+            if out:
+                self._head = None
+            else:
+                self._head += data
         return out
 
     def flush(self) -> bytes:

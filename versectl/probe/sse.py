@@ -31,7 +31,7 @@ class SSEEvent:
     id: str
     retry: int | None
     size: int
-    """Bytes of the lines that made this event, line ends included."""
+    """Bytes of the lines that made this event, each line end counted as one byte."""
 
 
 class SSEParser:
@@ -91,7 +91,7 @@ class SSEParser:
                 self._pending.clear()
             if match.end() == len(chunk) and match.group() == b"\r":
                 self._skip_lf = True  # a CRLF may be split across two reads
-            event = self._line(raw, len(raw) + match.end() - match.start())
+            event = self._line(raw)
             if event is not None:
                 events.append(event)
             start = match.end()
@@ -102,7 +102,8 @@ class SSEParser:
             )
         return events
 
-    def _line(self, raw: bytes, size: int) -> SSEEvent | None:
+    def _line(self, raw: bytes) -> SSEEvent | None:
+        size = len(raw) + 1  # a line end counts one byte, CRLF too: sizes must not depend on reads
         self._event_bytes += size
         if not raw:
             return self._dispatch()

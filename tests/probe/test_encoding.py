@@ -1,0 +1,58 @@
+"""Content-Encoding is undone read by read, like a browser: gzip, deflate (both forms), br."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+
+import brotli
+import pytest
+
+from versectl.probe.encoding import BodyDecoder, ContentDecodingError
+
+BODY = b'event: token\ndata: {"text": "hello"}\n\n' * 50
+
+
+def _decode_in_pieces(encoding: str, payload: bytes, size: int = 7) -> bytes:
+    decoder = BodyDecoder(encoding)
+    out = b"".join(decoder.decode(payload[i : i + size]) for i in range(0, len(payload), size))
+    return out + decoder.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "payload"),
+    [
+        ("gzip", gzip.compress(BODY)),
+        ("x-gzip", gzip.compress(BODY)),
+        ("deflate", zlib.compress(BODY)),
+        ("deflate", zlib.compress(BODY, wbits=-zlib.MAX_WBITS)),  # raw deflate, as IIS sends
+        ("br", brotli.compress(BODY)),
+        ("identity", BODY),
+        ("", BODY),
+        ("gzip, br", brotli.compress(gzip.compress(BODY))),
+    ],
+)
+def test_encoding_decodes_in_any_pieces(encoding: str, payload: bytes) -> None:
+    assert _decode_in_pieces(encoding, payload) == BODY
+    assert _decode_in_pieces(encoding, payload, size=1) == BODY
+
+
+def test_encoding_flushed_gzip_yields_each_event_when_it_arrives() -> None:
+    """nginx's gzip with X-Accel-Buffering: no flushes per event: each read decodes at once."""
+    compressor = zlib.compressobj(wbits=zlib.MAX_WBITS | 16)
+    decoder = BodyDecoder("gzip")
+    for i in range(5):
+        event = b"data: %d\n\n" % i
+        piece = compressor.compress(event) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        assert decoder.decode(piece) == event
+
+
+def test_encoding_unsupported_is_an_error() -> None:
+    with pytest.raises(ContentDecodingError, match="zstd"):
+        BodyDecoder("zstd")
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "deflate"])
+def test_encoding_corrupt_data_is_an_error(encoding: str) -> None:
+    with pytest.raises(ContentDecodingError):
+        _decode_in_pieces(encoding, b"\x1f\x8b\x08\x00garbage-garbage-garbage" * 3)
