@@ -42,7 +42,10 @@ class UnsafeConfigurationError(ValueError):
 class Settings(BaseSettings):
     """Every knob of verse_backend. Environment variables are VERSE_<NAME> unless noted."""
 
-    model_config = SettingsConfigDict(env_prefix="VERSE_", populate_by_name=True, frozen=True)
+    # hide_input_in_errors: a validation error must never echo the API key or password.
+    model_config = SettingsConfigDict(
+        env_prefix="VERSE_", populate_by_name=True, frozen=True, hide_input_in_errors=True
+    )
 
     host: str = "127.0.0.1"
     port: int = Field(default=DEFAULT_PORT, ge=0, le=65535)

@@ -3,6 +3,7 @@ the whole run (each test logs in afresh, so sessions and their stream limits nev
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import httpx
@@ -55,3 +56,11 @@ def anthropic_backend_url(
 def anthropic_client(anthropic_backend_url: str) -> Iterator[httpx.Client]:
     with new_client(anthropic_backend_url) as client:
         yield client
+
+
+@pytest.fixture(autouse=True)
+def _no_backend_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Settings built in this process must not pick up the developer's VERSE_* or key."""
+    for name in list(os.environ):
+        if name.startswith(("VERSE_", "ANTHROPIC_")):
+            monkeypatch.delenv(name)

@@ -340,9 +340,10 @@ def _make_handler(fake: FakeAnthropic) -> Any:
             if request is not None:
                 request.client_closed.set()
         finally:
-            if watcher is not None and not watcher.done():
+            if watcher is not None:
                 watcher.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
+                # Retrieve its outcome (a reset connection, say) so asyncio does not log it.
+                with contextlib.suppress(asyncio.CancelledError, ConnectionError):
                     await watcher
             writer.close()
             with contextlib.suppress(ConnectionError):

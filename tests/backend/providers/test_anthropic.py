@@ -9,6 +9,7 @@ import time
 
 import httpx
 import pytest
+from pydantic import SecretStr
 
 from tests.backend.conftest import FAKE_API_KEY
 from tests.backend.sse_client import CHAT_PATH, chat_body, read_stream
@@ -25,7 +26,9 @@ def _collect(fake: FakeAnthropic, script: FakeScript) -> tuple[list[str], object
     """Run one provider stream to its end: (chunks, stop_reason or the ProviderError)."""
     fake.script = script
     settings = Settings(
-        provider="anthropic", anthropic_api_key=FAKE_API_KEY, anthropic_base_url=fake.base_url
+        provider="anthropic",
+        anthropic_api_key=SecretStr(FAKE_API_KEY),
+        anthropic_base_url=fake.base_url,
     )
 
     async def run() -> tuple[list[str], object]:
@@ -94,7 +97,7 @@ def test_anthropic_provider_unreachable_upstream_is_a_provider_error() -> None:
         port = sock.getsockname()[1]
     settings = Settings(
         provider="anthropic",
-        anthropic_api_key=FAKE_API_KEY,
+        anthropic_api_key=SecretStr(FAKE_API_KEY),
         anthropic_base_url=f"http://127.0.0.1:{port}",
     )
 

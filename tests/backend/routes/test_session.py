@@ -7,6 +7,7 @@ from pathlib import Path
 
 import httpx
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 
 from tests.backend.doubles import scripted_app, serving
 from tests.backend.sse_client import CHAT_PATH, chat_body, new_client
@@ -48,7 +49,7 @@ def test_session_cookie_is_secure_when_configured(tmp_path: Path) -> None:
 
 def test_session_password_is_checked(tmp_path: Path) -> None:
     with (
-        serving(scripted_app(tmp_path, password="correct horse")) as url,
+        serving(scripted_app(tmp_path, password=SecretStr("correct horse"))) as url,
         new_client(url, logged_in=False) as client,
     ):
         wrong = client.post("/api/session", json={"password": "battery staple"})
@@ -75,7 +76,7 @@ def test_session_refused_on_public_socket_for_paid_model_without_password(
     # Settings say loopback, but the server was bound elsewhere (a bare `uvicorn --host ...`):
     # TestClient reports the server as "testserver", which is not a loopback address.
     settings = Settings(
-        db=tmp_path / "verse.sqlite3", provider="anthropic", anthropic_api_key="sk-ant-x"
+        db=tmp_path / "verse.sqlite3", provider="anthropic", anthropic_api_key=SecretStr("sk-ant-x")
     )
     response = TestClient(create_app(settings)).post("/api/session", json={})
     assert response.status_code == 403

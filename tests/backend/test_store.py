@@ -1,0 +1,111 @@
+"""The SQLite store: seeded demo insight, history across a restart, and the model's context."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from tests.backend.conftest import FAKE_API_KEY
+from tests.backend.sse_client import chat_body, new_client, read_stream
+from tests.support.backend_server import FakeAnthropic, FakeScript, running_backend
+from verse_backend.providers.base import ChatMessage
+from verse_backend.store import (
+    DEMO_INSIGHT_ID,
+    MAX_CONTEXT_MESSAGES,
+    Conversation,
+    Store,
+    StoredMessage,
+    model_context,
+)
+
+
+def test_store_seeds_the_demo_insight_and_uses_wal(tmp_path: Path) -> None:
+    store = Store(tmp_path / "verse.sqlite3")
+    try:
+        insight = store.insight(DEMO_INSIGHT_ID)
+        assert insight is not None and insight.title and insight.body
+        assert store.insight(2) is None
+    finally:
+        store.close()
+    with sqlite3.connect(tmp_path / "verse.sqlite3") as db:
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_store_history_survives_a_restart(tmp_path: Path, fake_anthropic: FakeAnthropic) -> None:
+    env = {
+        "VERSE_PROVIDER": "anthropic",
+        "ANTHROPIC_API_KEY": FAKE_API_KEY,
+        "ANTHROPIC_BASE_URL": fake_anthropic.base_url,
+    }
+    fake_anthropic.script = FakeScript(tokens=["First ", "answer."])
+    with running_backend(tmp_path, env) as url, new_client(url) as client:
+        first = read_stream(client, body=chat_body("First question?"))
+        cookie = client.cookies["verse_session"]
+    conversation_id = first.named("done")[0].json()["conversation_id"]
+
+    fake_anthropic.script = FakeScript(tokens=["Second ", "answer."])
+    index = len(fake_anthropic.requests)
+    with running_backend(tmp_path, env) as url, new_client(url, logged_in=False) as client:
+        client.cookies.set("verse_session", cookie)  # the signing key survived too
+        second = read_stream(
+            client, body=chat_body("Second question?", conversation_id=conversation_id)
+        )
+        history = client.get(f"/api/chat/conversations/{conversation_id}").json()
+    assert second.named("done")[0].json()["conversation_id"] == conversation_id
+    assert fake_anthropic.requests[index].body["messages"] == [
+        {"role": "user", "content": "First question?"},
+        {"role": "assistant", "content": "First answer."},
+        {"role": "user", "content": "Second question?"},
+    ]
+    assert [(m["role"], m["content"]) for m in history["messages"]] == [
+        ("user", "First question?"),
+        ("assistant", "First answer."),
+        ("user", "Second question?"),
+        ("assistant", "Second answer."),
+    ]
+
+
+def _message(role: str, content: str, status: str = "complete") -> StoredMessage:
+    return StoredMessage(role, content, status, None, 0.0)
+
+
+def test_store_context_drops_failed_answers_and_merges_user_turns() -> None:
+    history = [
+        _message("user", "one"),
+        _message("assistant", "", "failed"),
+        _message("user", "two"),
+        _message("assistant", "partial", "interrupted"),
+        _message("user", "three"),
+    ]
+    assert model_context(history) == [
+        ChatMessage("user", "one\n\ntwo"),
+        ChatMessage("assistant", "partial"),
+        ChatMessage("user", "three"),
+    ]
+
+
+def test_store_context_is_bounded_and_starts_with_a_user_turn() -> None:
+    history = []
+    for turn in range(MAX_CONTEXT_MESSAGES):
+        history += [_message("user", f"q{turn}"), _message("assistant", f"a{turn}")]
+    history.append(_message("user", "last"))
+    context = model_context(history)
+    assert len(context) <= MAX_CONTEXT_MESSAGES
+    assert context[0].role == "user" and context[-1] == ChatMessage("user", "last")
+
+
+def test_store_begin_turn_creates_the_conversation_once(tmp_path: Path) -> None:
+    store = Store(tmp_path / "verse.sqlite3")
+    try:
+        conversation = Conversation("c1", "s1", DEMO_INSIGHT_ID)
+        store.begin_turn(conversation, "hello")
+        store.add_answer("c1", "hi", "complete", "end_turn")
+        history = store.begin_turn(conversation, "again")
+        assert store.conversation("c1") == conversation
+        assert [(m.role, m.content) for m in history] == [
+            ("user", "hello"),
+            ("assistant", "hi"),
+            ("user", "again"),
+        ]
+    finally:
+        store.close()
