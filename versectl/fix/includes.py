@@ -1,0 +1,130 @@
+"""`include` as nginx resolves it: relative to the main config's directory, globs sorted, dotfiles skipped."""
+
+from __future__ import annotations
+
+import fnmatch
+import glob
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from versectl.errors import ConfigLoadError, ConfigParseError, FixError
+from versectl.fix.directives import directive_key
+from versectl.fix.merge import IncludeKeys
+from versectl.fix.syntax import Statement, parse, walk
+
+_GLOB_CHARS = frozenset("*?[")
+MAX_DEPTH = 32
+"""Deeper include chains are a loop (nginx itself would recurse until it runs out of files)."""
+
+
+def read_config_text(path: Path) -> str:
+    """A config file's text; every byte round-trips (surrogateescape)."""
+    try:
+        return path.read_bytes().decode("utf-8", errors="surrogateescape")
+    except IsADirectoryError:
+        raise ConfigLoadError(f"{path}: is a directory, not a config file") from None
+    except FileNotFoundError:
+        raise ConfigLoadError(f"{path}: no such file") from None
+    except PermissionError:
+        raise ConfigLoadError(f"{path}: permission denied") from None
+    except OSError as exc:
+        raise ConfigLoadError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def resolve_pattern(pattern: str, conf_dir: Path) -> str:
+    """An include argument as an absolute pattern: nginx joins relative ones to the conf prefix,
+    the directory of the main config (not the directory of the including file)."""
+    return pattern if Path(pattern).is_absolute() else str(conf_dir / pattern)
+
+
+def expand(pattern: str, conf_dir: Path) -> list[Path]:
+    """The files an include loads, in nginx's order. glob(3), which nginx calls, sorts its
+    matches and skips names starting with a dot unless the pattern spells the dot; Python's
+    glob skips them the same way. A plain name is returned even when missing (nginx -t says so)."""
+    absolute = resolve_pattern(pattern, conf_dir)
+    if not _GLOB_CHARS & set(absolute):
+        return [Path(absolute)]
+    # Path.glob takes relative patterns only; an include pattern is absolute here.
+    return [Path(found) for found in sorted(glob.glob(absolute))]  # noqa: PTH207
+
+
+def glob_would_match(pattern: str, conf_dir: Path, path: Path) -> bool:
+    """Whether the include `pattern` would load `path` if it existed (component by component,
+    like glob(3): `*` never crosses a `/` and matches a leading dot only when spelled)."""
+    absolute = resolve_pattern(pattern, conf_dir)
+    if not _GLOB_CHARS & set(absolute):
+        return os.path.normpath(absolute) == os.path.normpath(path)
+    wanted = Path(os.path.normpath(absolute)).parts
+    parts = Path(os.path.normpath(path)).parts
+    if len(wanted) != len(parts):
+        return False
+    for want, part in zip(wanted, parts, strict=True):
+        if part.startswith(".") and not want.startswith("."):
+            return False
+        if not fnmatch.fnmatchcase(part, want):
+            return False
+    return True
+
+
+@dataclass(frozen=True, slots=True)
+class Include:
+    """One `include` statement and the files it loads."""
+
+    file: Path
+    statement: Statement
+    pattern: str
+    matches: list[Path]
+
+
+def includes(main: Path, conf_dir: Path | None = None) -> Iterator[Include]:
+    """Every include of the config tree rooted at `main`, depth first; FixError on a loop."""
+    yield from _includes(main, conf_dir or main.parent, ())
+
+
+def _includes(file: Path, conf_dir: Path, chain: tuple[str, ...]) -> Iterator[Include]:
+    real = os.path.realpath(file)
+    if real in chain or len(chain) >= MAX_DEPTH:
+        raise FixError(f"{file}: include loop ({' -> '.join(chain)} -> {real})")
+    text = read_config_text(file)
+    for statement, _parents in walk(parse(text, str(file))):
+        if statement.name != "include" or len(statement.args) != 1:
+            continue
+        matches = expand(statement.args[0], conf_dir)
+        yield Include(file, statement, statement.args[0], matches)
+        for match in matches:
+            if match.is_file():
+                yield from _includes(match, conf_dir, (*chain, real))
+
+
+def includes_file(main: Path, target: Path, conf_dir: Path | None = None) -> bool:
+    """Whether the config tree rooted at `main` loads `target` (or `main` is `target`)."""
+    real = os.path.realpath(target)
+    if os.path.realpath(main) == real:
+        return True
+    try:
+        return any(
+            os.path.realpath(match) == real
+            for include in includes(main, conf_dir)
+            for match in include.matches
+        )
+    except (ConfigLoadError, ConfigParseError, FixError):
+        return False
+
+
+def include_keys_reader(conf_dir: Path) -> IncludeKeys:
+    """For merge: the directive keys an include pattern's files set (None when unreadable)."""
+
+    def keys(pattern: str) -> set[str] | None:
+        found: set[str] = set()
+        try:
+            for path in expand(pattern, conf_dir):
+                text = read_config_text(path)
+                for statement, _parents in walk(parse(text, str(path))):
+                    found.add(directive_key(statement.name, statement.args))
+        except (ConfigLoadError, ConfigParseError):
+            return None
+        return found
+
+    return keys

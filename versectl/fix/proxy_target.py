@@ -1,0 +1,44 @@
+"""The new `proxy_pass` for the block: the user's scheme, host and URI part, the backend's port."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+
+_URL = re.compile(
+    r"(?P<scheme>[a-z]+://)(?P<host>\[[^\]]*\]|[^/:?]+)(?::(?P<port>[^/?]*))?(?P<rest>.*)",
+    re.IGNORECASE | re.DOTALL,
+)
+DEFAULT_HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True, slots=True)
+class Retarget:
+    """The proxy_pass URL to write, and why it was left alone when it was."""
+
+    url: str
+    note: str | None = None
+
+
+def retarget(url: str | None, port: int, upstreams: Collection[str]) -> Retarget:
+    """Point `url` at `port`, keeping everything else (a docker host name, a `/` URI part).
+
+    The URI part matters: `proxy_pass http://h:1/;` strips the location prefix from the
+    request path and `proxy_pass http://h:1;` does not, so it is never touched. Left as it
+    is, with a note: variables (resolved per request), unix sockets, and the name of an
+    `upstream {}` block (its `server` lines hold the port).
+    """
+    if url is None:
+        return Retarget(f"http://{DEFAULT_HOST}:{port}")
+    if "$" in url:
+        return Retarget(url, "proxy_pass uses variables: its port cannot be checked statically")
+    match = _URL.fullmatch(url)
+    if match is None:
+        return Retarget(url, "proxy_pass is not a URL versectl understands: left as it is")
+    scheme, host, old_port, rest = match.group("scheme", "host", "port", "rest")
+    if host.lower() == "unix":
+        return Retarget(url, "proxy_pass goes to a unix socket: no port to set")
+    if old_port is None and host in upstreams:
+        return Retarget(url, f"proxy_pass names upstream {host}: its port is set in that block")
+    return Retarget(f"{scheme}{host}:{port}{rest}")
