@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 import uvicorn
@@ -26,7 +25,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, help="port (default: VERSE_PORT, else 7776)")
     parser.add_argument(
         "--forwarded-allow-ips",
-        default=os.environ.get("VERSE_FORWARDED_ALLOW_IPS", "127.0.0.1"),
         help="proxies trusted for X-Forwarded-* (default: VERSE_FORWARDED_ALLOW_IPS, else "
         "127.0.0.1; in docker, the bridge gateway that nginx connects from)",
     )
@@ -47,6 +45,8 @@ def main(argv: list[str] | None = None) -> None:
         overrides["host"] = args.host
     if args.port is not None:
         overrides["port"] = args.port
+    if args.forwarded_allow_ips is not None:
+        overrides["forwarded_allow_ips"] = args.forwarded_allow_ips
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
     except (ValidationError, UnsafeConfigurationError) as exc:
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
         host=settings.host,
         port=settings.port,
         proxy_headers=True,
-        forwarded_allow_ips=args.forwarded_allow_ips,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
     )
 

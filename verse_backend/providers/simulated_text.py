@@ -19,7 +19,12 @@ _STOPWORD_TEXT = (
     "down during each from further have having here into itself just more most much only other "
     "over same should some such than that their them then there these they this those through "
     "under until very was were what when where which while will with would your yours please "
-    "tell explain know want need like make thing things really"
+    "tell explain know want need like make thing things really "
+    # Common verbs read badly in the noun slots of the templates.
+    "configure configuring work works working using used happen happens affect affects break "
+    "breaks cause causes mean means handle handles give show help improve change build write "
+    "read runs running compare choose start stop keep find look think best better different "
+    "difference many often possible"
 )
 _STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
@@ -78,9 +83,12 @@ def simulated_answer(message: str, turn: int = 1) -> list[str]:
     closer = fill(rng.choice(_CLOSERS))
     middles = list(_MIDDLES)
     rng.shuffle(middles)
+    # Answers of varied length, like a model's: aim somewhere in the range, then stop at the
+    # first sentence end past the aim.
+    target = rng.randint(MIN_TOKENS, MAX_TOKENS - 20)
     sentence_words = list(opener)
     for template in middles:
-        if len(sentence_words) + len(closer) >= MIN_TOKENS:
+        if len(sentence_words) + len(closer) >= target:
             break
         sentence_words += fill(template)
     sentence_words = sentence_words[: MAX_TOKENS - len(closer)] + closer
