@@ -1,10 +1,96 @@
-"""`versectl check nginx`: not built yet (see the issue tracker)."""
+"""`versectl check nginx`: what nginx will do to the chat stream, from its configuration."""
 
 from __future__ import annotations
 
-from versectl.errors import InputError
+from typing import Annotated
+
+import typer
+
+from versectl.exit_codes import ExitCode
+from versectl.report.output import OutputFormat
+
+_DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
 
 
-def command() -> None:
-    """Not available yet."""
-    raise InputError("this command is not available yet in this build")
+def command(
+    paths: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Config file(s), a directory of *.conf, or '-' for `nginx -T` output on "
+            "stdin. Default: the live config (`nginx -T`, else /etc/nginx/nginx.conf).",
+            show_default=False,
+        ),
+    ] = None,
+    *,
+    uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--uri",
+            help="Request path to evaluate (repeatable). "
+            "Default: /api/chat/message and /api/standalone-chat.",
+            show_default=False,
+        ),
+    ] = None,
+    server_name: Annotated[
+        str | None,
+        typer.Option("--server-name", help="Only the server block(s) answering this name."),
+    ] = None,
+    backend_port: Annotated[
+        int | None,
+        typer.Option(
+            "--backend-port",
+            help="The port the backend listens on. Default: from --compose, else 7776.",
+            show_default=False,
+        ),
+    ] = None,
+    compose: Annotated[
+        str | None,
+        typer.Option(
+            "--compose",
+            help="docker compose file with the backend's published port "
+            "(default ./docker-compose.prod.yml when present).",
+            show_default=False,
+        ),
+    ] = None,
+    heartbeat: Annotated[
+        float,
+        typer.Option(
+            "--heartbeat", help="The backend's longest silence between bytes, in seconds."
+        ),
+    ] = 15.0,
+    offline: Annotated[
+        bool,
+        typer.Option("--offline", help="No TCP connect to backends, no look at the running nginx."),
+    ] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table (for people) or json (for scripts).")
+    ] = OutputFormat.table,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings also fail (exit 1).")] = False,
+) -> None:
+    """Check the nginx config for what breaks SSE chat streaming; explain every finding."""
+    # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.errors import InputError
+    from versectl.nginx.check import CheckOptions, run_check
+    from versectl.nginx.finding import Severity
+    from versectl.nginx.load import load_config
+    from versectl.report.check import render_check
+
+    uris = tuple(uri) if uri else _DEFAULT_URIS
+    for item in uris:
+        if not item.startswith("/"):
+            raise InputError(f"--uri {item!r}: a request path starts with '/'")
+    if heartbeat <= 0:
+        raise InputError(f"--heartbeat {heartbeat:g}: must be a positive number of seconds")
+    config = load_config(paths or None)
+    options = CheckOptions(
+        uris=uris,
+        server_name=server_name,
+        backend_port=backend_port,
+        compose=compose,
+        heartbeat=heartbeat,
+        offline=offline,
+    )
+    result = run_check(config, options)
+    render_check(result, output_format, heartbeat=heartbeat)
+    failing = result.count(Severity.error) + (result.count(Severity.warning) if strict else 0)
+    raise typer.Exit(ExitCode.FINDINGS if failing else ExitCode.OK)

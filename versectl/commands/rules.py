@@ -1,15 +1,37 @@
-"""`versectl rules` and `versectl explain`: not built yet (see the issue tracker)."""
+"""`versectl rules` (the rule catalog) and `versectl explain RULE` (one rule's documentation)."""
 
 from __future__ import annotations
 
-from versectl.errors import InputError
+from typing import Annotated
+
+import typer
+
+from versectl.report.output import OutputFormat
 
 
-def rules_command() -> None:
-    """Not available yet."""
-    raise InputError("this command is not available yet in this build")
+def rules_command(
+    *,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table (for people) or json (for scripts).")
+    ] = OutputFormat.table,
+) -> None:
+    """List every rule of `check nginx`: name, default severity, one line each."""
+    from versectl.nginx.rules import RULES
+    from versectl.report.rules import render_catalog
+
+    render_catalog(RULES, output_format)
 
 
-def explain_command() -> None:
-    """Not available yet."""
-    raise InputError("this command is not available yet in this build")
+def explain_command(
+    rule: Annotated[str, typer.Argument(help="A rule name, as `versectl rules` lists them.")],
+) -> None:
+    """Explain one rule: what it detects, why it breaks streaming, example, fix, references."""
+    from versectl.errors import InputError
+    from versectl.nginx.rules import RULES, rule_by_name
+    from versectl.report.rules import render_explain
+
+    found = rule_by_name(rule.strip().lower())
+    if found is None:
+        names = ", ".join(r.name for r in RULES)
+        raise InputError(f"unknown rule {rule!r}; the rules are: {names}")
+    render_explain(found)

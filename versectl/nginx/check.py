@@ -118,7 +118,9 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     findings: list[Finding] = []
     for rule in RULES:
         findings += rule.check(ctx)
-    unique = list(dict.fromkeys(findings))  # a location reached by two URIs reports once
+    # a statement shared by several selected locations (an http-level default, one upstream)
+    # is reported once, at its own position
+    unique = list({(f.rule, f.file, f.line, f.message): f for f in findings}.values())
     unique.sort(key=lambda f: (f.severity.rank, f.file, f.line, f.rule))
     return CheckResult(
         config=config,

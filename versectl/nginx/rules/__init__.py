@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
-from versectl.nginx.rules.base import Rule
+import re
 
-RULES: tuple[Rule, ...] = ()
+from versectl.nginx.rules import (
+    accel_request_header,
+    backend_unreachable,
+    connection_header,
+    gzip_event_stream,
+    header_inheritance,
+    http_version,
+    ignore_accel_buffering,
+    missing_location,
+    no_proxy_pass,
+    port_mismatch,
+    proxy_buffering,
+    proxy_cache,
+    read_timeout,
+    stale_reload,
+)
+from versectl.nginx.rules.base import EXPLAIN_SECTIONS, Rule
+
+RULES: tuple[Rule, ...] = (
+    missing_location,
+    no_proxy_pass,
+    port_mismatch,
+    backend_unreachable,
+    proxy_buffering,
+    gzip_event_stream,
+    ignore_accel_buffering,
+    proxy_cache,
+    read_timeout,
+    http_version,
+    header_inheritance,
+    connection_header,
+    accel_request_header,
+    stale_reload,
+)
 
 
 def rule_by_name(name: str) -> Rule | None:
@@ -12,3 +45,14 @@ def rule_by_name(name: str) -> Rule | None:
         if rule.name == name:
             return rule
     return None
+
+
+def explain_sections(rule: Rule) -> dict[str, str]:
+    """The rule's explain text split at its `## Section` headings, in order."""
+    parts = re.split(r"^## (.+)$", rule.explain, flags=re.MULTILINE)
+    return {
+        title.strip(): body.strip() for title, body in zip(parts[1::2], parts[2::2], strict=True)
+    }
+
+
+__all__ = ["EXPLAIN_SECTIONS", "RULES", "Rule", "explain_sections", "rule_by_name"]

@@ -33,8 +33,12 @@ class CheckedLocation:
     targets: tuple[Target, ...]
 
     @property
-    def location(self) -> object:
-        return self.match.location
+    def label(self) -> str:
+        """`location /api (site.conf:5)`: how messages name it."""
+        loc = self.match.location
+        if loc is None:
+            return "server"
+        return f"location {' '.join(loc.args)} ({loc.file.rsplit('/', 1)[-1]}:{loc.line})"
 
     @property
     def file(self) -> str:
@@ -74,6 +78,41 @@ class Rule(Protocol):
     name: str
     severity: Severity
     summary: str
-    explain: dict[str, str]
+    explain: str
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]: ...
+
+
+def finding(
+    rule: str,
+    severity: Severity,
+    loc: CheckedLocation | None,
+    where: tuple[str, int],
+    message: str,
+    fix: str | None = None,
+) -> Finding:
+    """A Finding about `loc` (None: about the config as a whole) at `where` (file, line)."""
+    return Finding(
+        rule=rule,
+        severity=severity,
+        file=where[0],
+        line=where[1],
+        message=message,
+        fix=fix,
+        uri=loc.uris[0] if loc is not None else None,
+        location_file=loc.file if loc is not None else None,
+        location_line=loc.line if loc is not None else None,
+    )
+
+
+Judge = Callable[[CheckedLocation, Effective, int], Finding | None]
+
+
+def first_variant(loc: CheckedLocation, judge: Judge) -> Iterable[Finding]:
+    """The location's own finding; else the first `if` block whose settings produce one.
+    (`judge(location, settings, variant_index)`.)"""
+    for index, settings in enumerate(loc.variants):
+        found = judge(loc, settings, index)
+        if found is not None:
+            yield found
+            return

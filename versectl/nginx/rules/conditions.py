@@ -1,0 +1,94 @@
+"""Facts about a location's effective settings that several rules share: which upstream module
+forwards (proxy, uwsgi, ...), whether nginx buffers the response, whether gzip applies to SSE."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from versectl.nginx.directive import Directive
+from versectl.nginx.model import Effective, Setting
+from versectl.nginx.rules.base import CheckedLocation
+
+_PREFIX = {
+    "proxy_pass": "proxy",
+    "uwsgi_pass": "uwsgi",
+    "fastcgi_pass": "fastcgi",
+    "scgi_pass": "scgi",
+    "grpc_pass": "grpc",
+}
+
+
+def module_prefix(settings: Effective) -> str | None:
+    """`proxy`, `uwsgi`, `fastcgi`, `scgi`, `grpc`: the prefix of the module's directives."""
+    handler = settings.handler()
+    return _PREFIX.get(handler.name) if handler is not None else None
+
+
+def buffering(settings: Effective) -> Setting | None:
+    """The `<module>_buffering` setting; None for grpc (always unbuffered) or no handler."""
+    prefix = module_prefix(settings)
+    if prefix is None or prefix == "grpc":
+        return None
+    return settings[f"{prefix}_buffering"]
+
+
+def buffering_on(settings: Effective) -> bool:
+    setting = buffering(settings)
+    return setting is not None and setting.value.lower() == "on"
+
+
+def ignores_accel_buffering(settings: Effective) -> Setting | None:
+    """The `*_ignore_headers` setting when it lists X-Accel-Buffering (the backend's own
+    `X-Accel-Buffering: no` is then ignored), else None."""
+    prefix = module_prefix(settings)
+    if prefix is None or prefix == "grpc":
+        return None
+    setting = settings[f"{prefix}_ignore_headers"]
+    names = {arg.lower() for entry in setting.entries for arg in entry}
+    return setting if "x-accel-buffering" in names else None
+
+
+def http10_upstream(settings: Effective) -> bool:
+    """nginx talks HTTP/1.0 to the backend (proxy's default): a conforming backend then sends
+    a close-delimited body, which buffering holds until the end."""
+    return module_prefix(settings) == "proxy" and settings["proxy_http_version"].value != "1.1"
+
+
+@dataclass(frozen=True)
+class GzipOnSse:
+    """gzip compresses text/event-stream: `gzip on` plus a gzip_types that covers it."""
+
+    gzip: Setting
+    types: Setting
+
+
+def gzip_on_event_stream(settings: Effective) -> GzipOnSse | None:
+    gzip = settings["gzip"]
+    if gzip.value.lower() != "on":
+        return None
+    types = settings["gzip_types"]
+    listed = {arg.lower() for entry in types.entries for arg in entry}
+    if "text/event-stream" in listed or "*" in listed:
+        return GzipOnSse(gzip, types)
+    return None
+
+
+def variant_label(loc: CheckedLocation, index: int) -> str:
+    """'' for the location itself; ' when `if (...)` at site.conf:12 matches' for a variant."""
+    if index == 0:
+        return ""
+    block = loc.variants[index].chain[-1]
+    condition = " ".join(block.args)
+    return f" when `if ({condition})` at {_short(block)} matches"
+
+
+def anchor(setting: Setting, loc: CheckedLocation) -> tuple[str, int]:
+    """Where a finding about `setting` points: the statement that sets it, or the location
+    (where the missing statement belongs) when it is a default."""
+    if setting.directives:
+        return setting.directives[-1].file, setting.directives[-1].line
+    return loc.file, loc.line
+
+
+def _short(stmt: Directive) -> str:
+    return f"{stmt.file.rsplit('/', 1)[-1]}:{stmt.line}"

@@ -1,0 +1,79 @@
+"""ignore-accel-buffering: `proxy_ignore_headers X-Accel-Buffering` throws away the backend's
+request to stream (`X-Accel-Buffering: no`) while buffering is on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from versectl.nginx.finding import Finding, Severity
+from versectl.nginx.model import Effective
+from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding, first_variant
+from versectl.nginx.rules.conditions import (
+    anchor,
+    buffering_on,
+    ignores_accel_buffering,
+    module_prefix,
+)
+
+name = "ignore-accel-buffering"
+severity = Severity.warning
+summary = "the backend's X-Accel-Buffering: no is ignored while buffering is on"
+explain = """\
+## What it does
+Finds chat locations whose `proxy_ignore_headers` (or uwsgi_/fastcgi_ equivalent) lists
+`X-Accel-Buffering` while response buffering is on.
+
+## Why it breaks streaming
+A backend that sends `X-Accel-Buffering: no` (verse_backend, FastAPI's SSE, sse-starlette)
+switches buffering off for its own answer: measured, it then streams through every buffering
+and gzip combination nginx 1.22 offers. Ignoring the header takes that escape away: with gzip
+on text/event-stream the same backend is then held to the end (measured). Without gzip it
+still streams, but only because uvicorn chunks its body.
+
+## Example
+```nginx
+location /api {
+    proxy_pass http://127.0.0.1:7776;
+    proxy_ignore_headers X-Accel-Buffering Expires;
+}
+```
+
+## Use instead
+```nginx
+location /api {
+    proxy_pass http://127.0.0.1:7776;
+    proxy_ignore_headers Expires;
+    proxy_buffering off;
+}
+```
+
+## References
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_ignore_headers
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering
+- versectl/nginx/TRUTH_MATRIX.md
+"""
+
+
+def check(ctx: RuleContext) -> Iterable[Finding]:
+    for loc in ctx.locations:
+        yield from first_variant(loc, _judge)
+
+
+def _judge(loc: CheckedLocation, settings: Effective, _index: int) -> Finding | None:
+    ignored = ignores_accel_buffering(settings)
+    if ignored is None or not buffering_on(settings):
+        return None
+    remaining = [
+        arg for entry in ignored.entries for arg in entry if arg.lower() != "x-accel-buffering"
+    ]
+    fix = f"{ignored.name} {' '.join(remaining)};" if remaining else None
+    prefix = module_prefix(settings)
+    return finding(
+        name,
+        Severity.warning,
+        loc,
+        anchor(ignored, loc),
+        f"{ignored.describe()} in {loc.label} while {prefix}_buffering is on: a backend's "
+        "X-Accel-Buffering: no cannot switch buffering off" + ("" if fix else "; remove this line"),
+        fix,
+    )

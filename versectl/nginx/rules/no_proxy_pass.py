@@ -1,0 +1,66 @@
+"""no-proxy-pass: the location nginx selects for a chat URI does not forward it to a backend."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from versectl.nginx.finding import Finding, Severity
+from versectl.nginx.rules.base import RuleContext, finding
+
+name = "no-proxy-pass"
+severity = Severity.error
+summary = "the location selected for the chat URI has no proxy_pass"
+explain = """\
+## What it does
+Reports chat URIs whose selected location (nginx's order: exact, longest prefix, `^~`,
+regexes) forwards nowhere: no `proxy_pass` (nor grpc_/uwsgi_/fastcgi_/scgi_pass). It is an error
+when no server forwards the URI, a warning when another server does (requests that arrive at
+this server, by its name or as the default server, are not forwarded).
+
+## Why it breaks streaming
+nginx answers the request itself: a 404, the SPA's index.html with status 200 (the frontend
+then fails to parse HTML as an event stream), or a `return`. A regex location such as
+`location ~* \\.(js|css)$` or a nested location without its own proxy_pass often catches
+the URI before the /api prefix location does: handlers are not inherited by nested locations.
+
+## Example
+```nginx
+location /api {
+    proxy_pass http://127.0.0.1:7776;
+    location /api/chat { proxy_buffering off; }    # nested: forwards nowhere
+}
+```
+
+## Use instead
+```nginx
+location /api {
+    proxy_pass http://127.0.0.1:7776;
+    location /api/chat { proxy_pass http://127.0.0.1:7776; proxy_buffering off; }
+}
+```
+
+## References
+- https://nginx.org/en/docs/http/ngx_http_core_module.html#location
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass
+"""
+
+
+def check(ctx: RuleContext) -> Iterable[Finding]:
+    forwarded = {uri for loc in ctx.locations if loc.settings.handler() for uri in loc.uris}
+    for loc in ctx.locations:
+        if loc.settings.handler() is not None:
+            continue
+        returns = [d for d in loc.match.chain[-1].children("return")]
+        answer = f"`{returns[0].render()}`" if returns else "a static file or 404"
+        for uri in loc.uris:
+            level = Severity.warning if uri in forwarded else Severity.error
+            names = " ".join(loc.match.server_names)
+            yield finding(
+                name,
+                level,
+                loc,
+                (loc.file, loc.line),
+                f"{loc.label} (server {names!r}) is selected for {uri} but forwards nowhere: "
+                f"nginx answers with {answer}",
+                f"proxy_pass http://127.0.0.1:{ctx.backend.port};",
+            )

@@ -1,0 +1,96 @@
+"""proxy-buffering: nginx buffers the backend's answer and, unless the backend chunks it, sends
+the whole chat reply in one piece at the end."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from versectl.nginx.finding import Finding, Severity
+from versectl.nginx.model import Effective
+from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding, first_variant
+from versectl.nginx.rules.conditions import anchor, buffering, http10_upstream, module_prefix
+
+name = "proxy-buffering"
+severity = Severity.error
+summary = "response buffering is in effect for the chat stream"
+explain = """\
+## What it does
+Finds chat locations where `proxy_buffering` (or `uwsgi_`/`fastcgi_`/`scgi_buffering`) is on,
+which is nginx's default. It is an error when nginx also talks HTTP/1.0 to the backend (again
+the default), a warning when it talks HTTP/1.1.
+
+## Why it breaks streaming
+With buffering on, nginx reads the backend's answer into its buffers and passes it on when a
+buffer is full or the answer ends. Measured on nginx 1.22: a backend that answers nginx's
+HTTP/1.0 request without chunked framing (what a standards-conforming server does) reaches the
+client as ONE read after the last token. It streams only when the backend chunks its body
+(HTTP/1.1, or uvicorn, which chunks even for HTTP/1.0) or sends `X-Accel-Buffering: no` -
+properties of the backend, not of nginx, that a gzip filter or `proxy_ignore_headers` defeat.
+
+## Example
+```nginx
+location /api {
+    proxy_pass http://127.0.0.1:7776;   # proxy_buffering on, proxy_http_version 1.0 (defaults)
+}
+```
+
+## Use instead
+```nginx
+location /api {
+    proxy_pass http://127.0.0.1:7776;
+    proxy_buffering off;
+}
+```
+`proxy_http_version 1.1;` alone also streams from a backend that chunks, but it rests on the
+backend; `proxy_buffering off;` does not.
+
+## References
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_http_version
+- tests/e2e/test_check_truth.py (the measured matrix: versectl/nginx/TRUTH_MATRIX.md)
+"""
+
+
+def check(ctx: RuleContext) -> Iterable[Finding]:
+    for loc in ctx.locations:
+        yield from first_variant(loc, _judge)
+
+
+def _judge(loc: CheckedLocation, settings: Effective, _index: int) -> Finding | None:
+    setting = buffering(settings)
+    if setting is None or setting.value.lower() != "on":
+        return None
+    prefix = module_prefix(settings)
+    fix = f"{prefix}_buffering off;"
+    where = anchor(setting, loc)
+    if prefix != "proxy":
+        return finding(
+            name,
+            Severity.warning,
+            loc,
+            where,
+            f"{setting.describe()} in {loc.label}: nginx may hold the chat stream until "
+            "buffers fill or the answer ends (not measured for this module)",
+            fix,
+        )
+    if http10_upstream(settings):
+        version = settings["proxy_http_version"]
+        return finding(
+            name,
+            Severity.error,
+            loc,
+            where,
+            f"{setting.describe()} with {version.describe()} in {loc.label}: a backend that "
+            "answers HTTP/1.0 without chunks (as a conforming server does) reaches the client "
+            "in one piece at the end",
+            fix,
+        )
+    return finding(
+        name,
+        Severity.warning,
+        loc,
+        where,
+        f"{setting.describe()} in {loc.label}: streams only while the backend chunks its "
+        "HTTP/1.1 answer or sends X-Accel-Buffering: no",
+        fix,
+    )
