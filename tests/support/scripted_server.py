@@ -73,6 +73,8 @@ class ScriptedServer:
     """Per connection, the perf_counter_ns at which each step finished writing."""
     closed: threading.Event = field(default_factory=threading.Event)
     """Set when a client closes a connection the server was still writing or holding."""
+    exchanges: list[tuple[RecordedRequest, list[int]]] = field(default_factory=list)
+    """Per connection, the request and its `sent_ns` list together (for concurrent clients)."""
 
     @property
     def url(self) -> str:
@@ -139,6 +141,7 @@ def _make_handler(
             writer.write(head)
             await writer.drain()
             server.sent_ns.append(sent)
+            server.exchanges.append((request, sent))
             for step in plan.steps:
                 if step.delay:
                     await asyncio.sleep(step.delay)
@@ -159,6 +162,10 @@ def _make_handler(
                 writer.write(b"0\r\n\r\n")
             await writer.drain()
         except (ConnectionError, asyncio.IncompleteReadError):
+            server.closed.set()
+        except asyncio.CancelledError:
+            # the server is stopping while a step still waits (a silent backend whose client
+            # went away): end quietly instead of asyncio logging a traceback per connection
             server.closed.set()
         finally:
             writer.close()
