@@ -1,10 +1,92 @@
-"""`versectl fix`: not built yet (see the issue tracker)."""
+"""`versectl fix [PATH]`: rewrite the location serving the chat into the known-good block."""
 
 from __future__ import annotations
 
-from versectl.errors import InputError
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from versectl.exit_codes import ExitCode
+from versectl.fix.run import FixOptions, run_fix
+from versectl.nginx.check import DEFAULT_URIS
+from versectl.report.fix import outcome_json, render_outcome
+from versectl.report.output import OutputFormat, emit_json, print_error, stdout_console
 
 
-def command() -> None:
-    """Not available yet."""
-    raise InputError("this command is not available yet in this build")
+def command(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            help="The file holding the /api location. Default: found through the live config."
+        ),
+    ] = None,
+    *,
+    write: Annotated[
+        bool, typer.Option(help="Apply the change. Without it: show the diff, change nothing.")
+    ] = False,
+    backend_port: Annotated[
+        int | None,
+        typer.Option(help="The port the backend listens on. Default: from --compose, else 7776."),
+    ] = None,
+    compose: Annotated[
+        str | None,
+        typer.Option(
+            help="docker compose file publishing the backend's port "
+            "(default ./docker-compose.prod.yml when present)."
+        ),
+    ] = None,
+    no_backup: Annotated[
+        bool, typer.Option(help="With --write: no PATH.versectl-TIMESTAMP.bak copy.")
+    ] = False,
+    nginx: Annotated[
+        str | None,
+        typer.Option("--nginx", help="nginx binary for validation. Default: nginx on PATH."),
+    ] = None,
+    nginx_conf: Annotated[
+        Path | None,
+        typer.Option(
+            help="The main config to validate with (nginx -t -c FILE). Default: PATH when it "
+            "is one, else the live main config when it includes PATH."
+        ),
+    ] = None,
+    reload: Annotated[
+        bool, typer.Option(help="After a validated write, run `nginx -s reload`.")
+    ] = False,
+    uri: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Request path served by the block to fix; repeatable. Default: the chat URIs."
+        ),
+    ] = None,
+    server_name: Annotated[
+        str | None, typer.Option(help="Only the server block answering this name.")
+    ] = None,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
+    ] = OutputFormat.table,
+) -> None:
+    """Rewrite the location serving the chat into the known-good block: diff, or --write."""
+    options = FixOptions(
+        path=path,
+        uris=tuple(uri) if uri else DEFAULT_URIS,
+        write=write,
+        backend_port=backend_port,
+        compose=compose,
+        backup=not no_backup,
+        nginx=nginx,
+        reload=reload,
+        server_name=server_name,
+        nginx_conf=nginx_conf,
+    )
+    outcome = run_fix(options)
+    if output_format is OutputFormat.json:
+        emit_json(outcome_json(outcome))
+    else:
+        render_outcome(outcome, stdout_console(), write=write)
+    if outcome.reload is not None and not outcome.reload.ok:
+        print_error(f"written and validated, but nginx -s reload failed: {outcome.reload.output}")
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    if outcome.plan.changed and not write:
+        raise typer.Exit(ExitCode.FINDINGS)
+    raise typer.Exit(ExitCode.OK)

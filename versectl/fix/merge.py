@@ -16,7 +16,7 @@ from versectl.fix.directives import directive_key, normalized
 from versectl.fix.locate import indentation_of
 from versectl.fix.nginx_time import parse_time_ms
 from versectl.fix.proxy_target import retarget
-from versectl.fix.syntax import Comment, Statement
+from versectl.fix.syntax import Comment, Statement, quote_word
 from versectl.fix.template import KEPT_MARKER, KeptChunk, TemplateBlock
 
 _DROPPED = {
@@ -52,6 +52,11 @@ class MergeResult:
     kept_changes: list[Change] = field(default_factory=list)
     dropped: list[Change] = field(default_factory=list)
     replaced: list[Change] = field(default_factory=list)
+    """User directives the block sets differently (the reason holds the new statement)."""
+    same: list[Change] = field(default_factory=list)
+    """User directives the known-good block sets to the same value."""
+    added: list[str] = field(default_factory=list)
+    """Statements of the known-good block the user's block did not have."""
     notes: list[str] = field(default_factory=list)
     already_good: bool = False
 
@@ -67,7 +72,6 @@ def merge(
 ) -> MergeResult:
     """Merge the user's `location` block (in `text`) with the template."""
     assert location.block is not None
-    owned = {directive_key(s.name, s.args) for s in template.statements}
     user = [node for node in location.block if isinstance(node, Statement)]
     for statement in user:
         if statement.name in _OTHER_HANDLERS:
@@ -87,7 +91,13 @@ def merge(
         result.args["proxy_read_timeout"] = timeouts[-1].args  # longer is fine: keep the user's
     by_key = {directive_key(s.name, s.args): s for s in user}
     connection = by_key.get("proxy_set_header connection")
-    if "proxy_set_header upgrade" in by_key and connection is not None:
+    template_connection = template.statement("proxy_set_header connection").args
+    if (
+        "proxy_set_header upgrade" in by_key
+        and connection is not None
+        and normalized(connection.name, connection.args)
+        != normalized("proxy_set_header", template_connection)
+    ):
         # WebSocket upgrades through this location need their Connection header: keep it.
         result.args["proxy_set_header connection"] = connection.args
         result.notes.append(
@@ -95,7 +105,18 @@ def merge(
             "proxies WebSocket upgrades"
         )
 
-    kept_statements = _classify(text, location.block, owned, include_keys, result)
+    wanted_by_key = {
+        directive_key(s.name, s.args): (
+            s.name,
+            result.args.get(directive_key(s.name, s.args), s.args),
+        )
+        for s in template.statements
+    }
+    kept_statements = _classify(text, location.block, wanted_by_key, include_keys, result)
+    had = {directive_key(s.name, s.args) for s in user}
+    result.added = [
+        _statement_text(name, args) for key, (name, args) in wanted_by_key.items() if key not in had
+    ]
     desired = Counter(
         normalized(s.name, result.args.get(directive_key(s.name, s.args), s.args))
         for s in template.statements
@@ -112,14 +133,19 @@ def _identity(text: str, statement: Statement) -> tuple[str, ...]:
     return normalized(statement.name, statement.args)
 
 
+def _statement_text(name: str, args: list[str]) -> str:
+    return " ".join([name, *(quote_word(arg) for arg in args)]) + ";"
+
+
 def _classify(
     text: str,
     body: list[Statement | Comment],
-    owned: set[str],
+    wanted: dict[str, tuple[str, list[str]]],
     include_keys: IncludeKeys,
     result: MergeResult,
 ) -> list[Statement]:
     """Sort the body's statements into kept / dropped / replaced; build the kept chunks."""
+    owned = set(wanted)
     kept: list[Statement] = []
     leading: list[Comment] = []
     previous: Statement | None = None
@@ -139,7 +165,14 @@ def _classify(
         source = text[statement.start : statement.end]
         key = directive_key(statement.name, statement.args)
         if key in owned:
-            result.replaced.append(Change(statement.line, source, "set by the known-good block"))
+            name, args = wanted[key]
+            if normalized(statement.name, statement.args) == normalized(name, args):
+                result.same.append(
+                    Change(statement.line, source, "the same in the known-good block")
+                )
+            else:
+                new = _statement_text(name, args)
+                result.replaced.append(Change(statement.line, source, f"becomes {new}"))
         elif key in _DROPPED or statement.name in _DROPPED:
             reason = _DROPPED.get(key) or _DROPPED[statement.name]
             result.dropped.append(Change(statement.line, source, reason))

@@ -27,7 +27,7 @@ API_PREFIX = "/api"
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class FixTarget:
     """A place in the file that serves the chat URIs.
 
     "rewrite": the location on `line` serves them; "insert": nothing but a catch-all (or
@@ -45,7 +45,7 @@ class Target:
 class BlockChange:
     """What the fix does at one target."""
 
-    target: Target
+    target: FixTarget
     action: Literal["rewrite", "insert", "unchanged", "skipped"]
     match: str
     """The location's match as written ("/api", "~ ^/api/"), or the new one."""
@@ -71,7 +71,7 @@ class FilePlan:
 def plan_file(
     path: str,
     text: str,
-    targets: Sequence[Target],
+    targets: Sequence[FixTarget],
     *,
     port: int,
     upstreams: Collection[str] = (),
@@ -108,13 +108,15 @@ def _rewrite(
     text: str,
     nodes: list[Node],
     layout: Layout,
-    target: Target,
+    target: FixTarget,
     port: int,
     upstreams: Collection[str],
     include_keys: IncludeKeys,
 ) -> BlockChange:
     args = list(target.args) if target.args is not None else None
     location = find_statement(nodes, "location", target.line, args)
+    if location is None and args is not None:  # crossplane may unquote args differently
+        location = find_statement(nodes, "location", target.line)
     if location is None:
         raise FixError(f"{path}:{target.line}: no location block starts on this line")
     template = load_template()
@@ -138,7 +140,7 @@ def _rewrite(
 
 
 def _insert(
-    path: str, text: str, nodes: list[Node], layout: Layout, target: Target, port: int
+    path: str, text: str, nodes: list[Node], layout: Layout, target: FixTarget, port: int
 ) -> BlockChange:
     server = find_statement(nodes, "server", target.line)
     if server is None or server.block is None:
