@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -14,8 +15,15 @@ from versectl.probe.analysis import aggregate
 from versectl.probe.request import build_request, parse_url
 from versectl.probe.runner import ProbeOutcome, ProbePlan, run_plan
 from versectl.probe.verdict import Verdict
-from versectl.report.output import OutputFormat, emit_json, stderr_console, stdout_console
-from versectl.report.probe import LiveView, outcome_json, render_outcome
+from versectl.report.output import (
+    OutputFormat,
+    emit_json,
+    print_error,
+    stderr_console,
+    stdout_console,
+)
+from versectl.report.probe import outcome_json, render_outcome
+from versectl.report.probe_live import LiveView
 
 EXIT_FOR_VERDICT = {
     Verdict.streaming: ExitCode.OK,
@@ -24,9 +32,6 @@ EXIT_FOR_VERDICT = {
     Verdict.error: ExitCode.BAD_INPUT,
     Verdict.inconclusive: ExitCode.INCONCLUSIVE,
 }
-LIVE_SWITCH_INTERVAL_S = 0.0002
-"""While the live view's thread renders, the reading thread must get the GIL back quickly:
-CPython's default 5 ms switch interval would delay a read's timestamp by up to 5 ms."""
 
 
 def command(
@@ -79,6 +84,10 @@ def command(
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
+    json_file: Annotated[
+        Path | None,
+        typer.Option(help="Also write the JSON document to this file (with either --format)."),
+    ] = None,
 ) -> None:
     """Time every event of an SSE stream as it arrives; verdict streaming/buffered/partial."""
     request = build_request(
@@ -101,6 +110,11 @@ def command(
         login_password=os.environ.get(password_env, "") if login else None,
     )
     outcome = _run(plan, output_format)
+    if json_file is not None:
+        try:
+            json_file.write_text(json.dumps(outcome_json(outcome), indent=2) + "\n")
+        except OSError as exc:
+            print_error(f"cannot write --json-file {json_file}: {exc.strerror or exc}")
     if output_format is OutputFormat.json:
         emit_json(outcome_json(outcome))
     else:
@@ -109,14 +123,16 @@ def command(
 
 
 def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
-    console = stderr_console()
-    if output_format is OutputFormat.json or not console.is_terminal:
+    if output_format is OutputFormat.json or not stderr_console().is_terminal:
         return asyncio.run(run_plan(plan))
     streams = plan.runs * plan.concurrency * (2 if plan.direct_url else 1)
-    previous = sys.getswitchinterval()
-    sys.setswitchinterval(LIVE_SWITCH_INTERVAL_S)
+    with LiveView(streams) as view:
+        return asyncio.run(_run_with_view(plan, view))
+
+
+async def _run_with_view(plan: ProbePlan, view: LiveView) -> ProbeOutcome:
+    publisher = asyncio.create_task(view.publish_forever())
     try:
-        with LiveView(console, streams) as view:
-            return asyncio.run(run_plan(plan, view.observe))
+        return await run_plan(plan, view.observe)
     finally:
-        sys.setswitchinterval(previous)
+        publisher.cancel()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from versectl.probe.analysis import StreamAnalysis, analyze
@@ -52,7 +54,28 @@ async def run_streams(
     return records
 
 
+@contextmanager
+def _no_collector_pauses() -> Iterator[None]:
+    """A full garbage collection over the tens of thousands of objects that httpx, rich and
+    typer leave behind pauses for milliseconds: between a read and its timestamp, that is a
+    measurement error. Stream records hold no cycles, so collecting afterwards is enough."""
+    gc.freeze()
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+        gc.unfreeze()
+
+
 async def run_plan(plan: ProbePlan, observer: Observer | None = None) -> ProbeOutcome:
+    with _no_collector_pauses():
+        return await _run_plan(plan, observer)
+
+
+async def _run_plan(plan: ProbePlan, observer: Observer | None) -> ProbeOutcome:
     request = plan.request
     if plan.login_password is not None:
         request = dataclasses.replace(request, cookies=await login(request, plan.login_password))

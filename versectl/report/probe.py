@@ -1,24 +1,20 @@
-"""probe-stream output: the JSON document, the summary table, the arrival timeline, the live view.
+"""probe-stream output: the JSON document, the summary table and the arrival timeline.
 
-The live view is rendered by rich's refresh thread from counters the read path only appends
-to: rendering never runs between a socket read and its timestamp.
+The live view, drawn while streams run, is in versectl/report/probe_live.py.
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from typing import Any
 
-from rich.console import Console, Group, RenderableType
-from rich.live import Live
+from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
 from versectl.probe.analysis import Aggregate, StreamAnalysis, aggregate, representative
 from versectl.probe.attribution import Attribution
-from versectl.probe.record import StreamRecord
 from versectl.probe.runner import ProbeOutcome
 from versectl.probe.timing import Percentiles
 
@@ -253,45 +249,3 @@ def render_outcome(outcome: ProbeOutcome, console: Console) -> None:
         console.print()
     if outcome.attribution is not None:
         console.print(f"[bold]attribution:[/] {escape(outcome.attribution.summary)}")
-
-
-class LiveView:
-    """Streams in flight, drawn ~8 times a second by rich's thread from the records' counters."""
-
-    def __init__(self, console: Console, total_streams: int) -> None:
-        self._records: list[StreamRecord] = []
-        self._total = total_streams
-        self._started = time.perf_counter()
-        self._live = Live(
-            console=console, refresh_per_second=8, transient=True, get_renderable=self._render
-        )
-
-    def observe(self, record: StreamRecord) -> None:
-        self._records.append(record)
-
-    def __enter__(self) -> LiveView:
-        self._live.__enter__()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._live.__exit__(None, None, None)
-
-    def _render(self) -> RenderableType:
-        records = list(self._records)
-        elapsed = time.perf_counter() - self._started
-        done = sum(1 for r in records if r.ended_ns is not None)
-        events = sum(len(r.arrivals) for r in records)
-        body = sum(len(r.read_ns) for r in records)
-        line = Text.assemble(
-            ("probing ", "dim"),
-            (f"{done}/{self._total} streams done  ", ""),
-            (f"{events} events  ", "bold"),
-            (f"{events / elapsed if elapsed else 0:.1f} events/s  ", "green"),
-            (f"{body} reads  {elapsed:.1f} s", "dim"),
-        )
-        current = next((r for r in reversed(records) if r.arrivals), None)
-        if current is None or current.sent_ns is None:
-            return line
-        now_ms = (time.perf_counter_ns() - current.sent_ns) / 1e6
-        arrivals = [(a.t_ns - current.sent_ns) / 1e6 for a in current.arrivals]
-        return Group(line, Text(timeline(arrivals, max(now_ms, 1.0)), style="cyan"))

@@ -1,0 +1,270 @@
+"""How exactly does `versectl probe-stream` time events? And what does it cost per event?
+
+A server in a subprocess (its own GIL) sends SSE events at known, irregular times and records
+the moment each write returned (perf_counter_ns: CLOCK_MONOTONIC, one clock for every process).
+The probe runs as users run it (`python -m versectl probe-stream`), once with the rich live view
+on (a terminal forced with FORCE_COLOR) and once with --format json. For every pair of
+consecutive events: |measured gap - sent gap|; median, p99 and max over all gaps.
+A control row times the same stream with a bare blocking recv loop in a subprocess: the noise
+floor of the machine at that moment (2 shared cores: other work shows up in every row).
+Then -c 100 streams at once: the probe's CPU time (user+sys) per event.
+
+Usage: .venv/bin/python bench/probe_fidelity.py [--events 260] [--repeats 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+HEAD = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+    b"X-Accel-Buffering: no\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+)
+
+
+def schedule(events: int, seed: int) -> list[float]:
+    """Gaps in seconds: irregular, 2-25 ms, like tokens of a model under varying load."""
+    rng = random.Random(seed)
+    return [rng.uniform(0.002, 0.025) for _ in range(events)]
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+async def _handle(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, gaps: list[float], record: Path
+) -> None:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = next(
+        (
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        ),
+        0,
+    )
+    if length:
+        await reader.readexactly(length)
+    writer.write(HEAD)
+    await writer.drain()
+    sent: list[int] = []
+    deadline = time.perf_counter()
+    for i, gap in enumerate(gaps):
+        deadline += gap
+        await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
+        text = json.dumps({"text": f"tok{i} "})
+        # the transport hands the bytes to the kernel inside write() when its buffer is empty
+        # (it is: the client keeps up), so the stamp right after it is the moment of sending
+        writer.write(_chunk(f"event: token\ndata: {text}\n\n".encode()))
+        sent.append(time.perf_counter_ns())
+        await writer.drain()
+    writer.write(_chunk(b'event: done\ndata: {"tokens": %d}\n\n' % len(gaps)) + b"0\r\n\r\n")
+    await writer.drain()
+    writer.close()
+    with record.open("a") as out:
+        out.write(json.dumps(sent) + "\n")
+
+
+async def serve(events: int, seed: int, record: Path) -> None:
+    gaps = schedule(events, seed)
+    server = await asyncio.start_server(
+        lambda r, w: _handle(r, w, gaps, record), "127.0.0.1", 0, backlog=256
+    )
+    port = server.sockets[0].getsockname()[1]
+    print(port, flush=True)
+    async with server:
+        await server.serve_forever()
+
+
+class ServerProcess:
+    """The event server in a subprocess; its sent times land in `record`, one line per stream."""
+
+    def __init__(self, events: int, seed: int) -> None:
+        self.record = Path(tempfile.mkstemp(prefix="probe-fidelity-", suffix=".jsonl")[1])
+        self.proc = subprocess.Popen(
+            [sys.executable, __file__, "--serve", "--events", str(events), "--seed", str(seed),
+             "--record", str(self.record)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert self.proc.stdout is not None
+        self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}/stream"
+
+    def sent(self) -> list[list[int]]:
+        return [json.loads(line) for line in self.record.read_text().splitlines()]
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.record.unlink(missing_ok=True)
+
+
+def run_probe(url: str, *args: str, live: bool) -> tuple[dict[str, object], str, float]:
+    """The CLI as a user runs it; returns its JSON, its stderr and its CPU seconds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "result.json"
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        if live:
+            env.update(FORCE_COLOR="1", TTY_COMPATIBLE="1", TTY_INTERACTIVE="1", COLUMNS="120")
+            fmt = ["--format", "table", "--json-file", str(out)]
+        else:
+            env.pop("FORCE_COLOR", None)
+            fmt = ["--format", "json", "--json-file", str(out)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        done = subprocess.run(
+            [sys.executable, "-m", "versectl", "probe-stream", url, *args, *fmt],
+            capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False,
+        )  # fmt: skip
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        if done.returncode not in (0, 1, 3):
+            raise SystemExit(f"probe failed ({done.returncode}): {done.stderr[-2000:]}")
+        return json.loads(out.read_text()), done.stderr, cpu
+
+
+def control_client(url: str) -> None:
+    """The noise floor: a bare blocking socket reader (no httpx, no parser, no asyncio) that
+    stamps each recv and prints the arrival of every token event as JSON."""
+    host_port = url.split("//", 1)[1].split("/", 1)[0]
+    host, port = host_port.rsplit(":", 1)
+    arrivals: list[int] = []
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(b"GET /stream HTTP/1.1\r\nHost: " + host_port.encode() + b"\r\n\r\n")
+        buffer = b""
+        while data := sock.recv(65536):
+            t_ns = time.perf_counter_ns()
+            buffer += data
+            *events, buffer = buffer.split(b"\n\n")
+            arrivals += [t_ns for event in events if b"event: token" in event]
+    print(json.dumps(arrivals))
+
+
+def control(events: int, repeats: int) -> dict[str, float]:
+    errors: list[float] = []
+    for repeat in range(repeats):
+        server = ServerProcess(events, seed=repeat)
+        try:
+            done = subprocess.run(
+                [sys.executable, __file__, "--control", server.url],
+                capture_output=True, text=True, timeout=120, check=True,
+            )  # fmt: skip
+            arrivals = [ns / 1e6 for ns in json.loads(done.stdout)]
+            errors += gap_errors(arrivals, server.sent()[0])
+        finally:
+            server.close()
+    return _summary(errors)
+
+
+def gap_errors(arrivals_ms: list[float], sent_ns: list[int]) -> list[float]:
+    """|measured gap - sent gap| in ms, for the token events (the first len(sent_ns))."""
+    measured = arrivals_ms[: len(sent_ns)]
+    truth = [ns / 1e6 for ns in sent_ns]
+    return [
+        abs((measured[i + 1] - measured[i]) - (truth[i + 1] - truth[i]))
+        for i in range(len(truth) - 1)
+    ]
+
+
+def fidelity(events: int, repeats: int, live: bool) -> dict[str, float]:
+    errors: list[float] = []
+    renders = 0
+    for repeat in range(repeats):
+        server = ServerProcess(events, seed=repeat)
+        try:
+            document, stderr, _cpu = run_probe(server.url, live=live)
+            result = document["results"][0]  # type: ignore[index]
+            errors += gap_errors(result["arrivals_ms"], server.sent()[0])
+            renders += stderr.count("probing")
+        finally:
+            server.close()
+    return {**_summary(errors), "live_frames": renders}
+
+
+def _summary(errors: list[float]) -> dict[str, float]:
+    ordered = sorted(errors)
+    return {
+        "gaps": len(errors),
+        "median_ms": statistics.median(errors),
+        "p99_ms": ordered[int(0.99 * (len(ordered) - 1))],
+        "max_ms": ordered[-1],
+    }
+
+
+def cpu_per_event(concurrency: int, events: int) -> dict[str, float]:
+    server = ServerProcess(events, seed=99)
+    try:
+        baseline_doc, _, baseline_cpu = run_probe(server.url, live=False)
+        document, _, cpu = run_probe(server.url, "-c", str(concurrency), live=False)
+    finally:
+        server.close()
+    result = document["results"][0]  # type: ignore[index]
+    total_events = sum(run["events"] for run in result["runs"])  # type: ignore[index]
+    baseline_events = baseline_doc["results"][0]["events"]  # type: ignore[index]
+    return {
+        "streams": concurrency,
+        "events": total_events,
+        "cpu_s": cpu,
+        "cpu_us_per_event": cpu / total_events * 1e6,
+        "cpu_us_per_event_net": (cpu - baseline_cpu) / max(1, total_events - baseline_events) * 1e6,
+        "verdicts": result["aggregate"]["verdicts"],  # type: ignore[index]
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--events", type=int, default=260)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    parser.add_argument("--record", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--control", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.control:
+        control_client(args.control)
+        return
+    if args.serve:
+        asyncio.run(serve(args.events, args.seed, args.record))
+        return
+    print(f"probe fidelity: {args.events} events x {args.repeats} runs, gaps 2-25 ms, loopback")
+    print(f"  (load average before: {os.getloadavg()[0]:.2f}; 2 cores shared with whatever runs)")
+    rows = [
+        ("live view on", fidelity(args.events, args.repeats, live=True)),
+        ("--format json", fidelity(args.events, args.repeats, live=False)),
+        ("bare recv loop", control(args.events, args.repeats)),
+    ]
+    for label, f in rows:
+        frames = (
+            f" ({f['live_frames']} live frames drawn)"
+            if f.get("live_frames")
+            else ""
+        )
+        print(
+            f"  {label:14s} |measured - sent gap| over {f['gaps']} gaps: "
+            f"median {f['median_ms']:.3f} ms, p99 {f['p99_ms']:.3f} ms, max {f['max_ms']:.3f} ms"
+            + frames
+        )
+    c = cpu_per_event(args.concurrency, 200)
+    print(
+        f"  -c {c['streams']}: {c['events']} events, probe CPU {c['cpu_s']:.2f} s = "
+        f"{c['cpu_us_per_event']:.0f} us/event ({c['cpu_us_per_event_net']:.0f} us/event without "
+        f"start-up); verdicts {c['verdicts']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
