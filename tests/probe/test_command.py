@@ -125,3 +125,13 @@ def test_command_login_against_the_real_backend(tmp_path: Path) -> None:
     assert result["status"] == 200 and result["tokens"] > 10
     assert result["headers"]["x-accel-buffering"] == "no"
     assert "pw-for-test" not in done.stdout + done.stderr
+
+
+def test_command_live_view_draws_on_a_terminal_and_leaves_the_table() -> None:
+    terminal = {"FORCE_COLOR": "1", "TTY_COMPATIBLE": "1", "TTY_INTERACTIVE": "1"}
+    with scripted_server(Plan(sse_tokens(40, 0.02))) as server:
+        done = _run(server.url + "/api/x", env=terminal)
+    assert done.returncode == 0, done.stderr
+    assert "probing" in done.stderr and "events/s" in done.stderr  # frames drawn by the child
+    assert "streaming" in done.stdout and "timeline" in done.stdout
+    assert "Traceback" not in done.stderr

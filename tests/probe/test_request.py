@@ -46,6 +46,10 @@ def test_request_data_from_file_and_explicit_method(tmp_path: Path) -> None:
         ({"headers": ["NoColon"]}, "Name: value"),
         ({"cookies": ["novalue"]}, "name=value"),
         ({"timeout": 0}, "positive"),
+        ({"method": "GE T"}, "HTTP method"),
+        ({"cookies": ["a=\u00e9t\u00e9"]}, "cannot carry"),
+        ({"headers": ["X-A: 1\r\nX-B: 2"]}, "line break"),
+        ({"headers": ["Bad Name: 1"]}, "Name: value"),
     ],
 )
 def test_request_bad_input_is_a_clear_error(kwargs: dict[str, object], message: str) -> None:
@@ -53,7 +57,9 @@ def test_request_bad_input_is_a_clear_error(kwargs: dict[str, object], message: 
         build_request("http://h/x", **kwargs)  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize("url", ["ftp://h/x", "/api/chat/message", "http://", "not a url"])
+@pytest.mark.parametrize(
+    "url", ["ftp://h/x", "/api/chat/message", "http://", "not a url", "http://h:99999/x"]
+)
 def test_request_bad_url(url: str) -> None:
     with pytest.raises(InputError, match="URL"):
         build_request(url)

@@ -6,6 +6,7 @@ verse_backend's chat URIs get a default body, so `versectl probe-stream URL` wor
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import httpx
@@ -30,6 +31,8 @@ def parse_url(url: str, what: str = "URL") -> httpx.URL:
         raise InputError(f"{what} {url!r} is not a valid URL: {exc}") from None
     if parsed.scheme not in ("http", "https") or not parsed.host:
         raise InputError(f"{what} {url!r} must be an absolute http:// or https:// URL")
+    if parsed.port is not None and not 0 < parsed.port < 65536:
+        raise InputError(f"{what} {url!r}: port {parsed.port} is out of range")
     return parsed
 
 
@@ -58,10 +61,15 @@ def read_body(data: str) -> bytes:
     return raw
 
 
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
+
+
 def parse_header(text: str) -> tuple[str, str]:
     name, colon, value = text.partition(":")
-    if not colon or not name.strip() or any(c.isspace() for c in name.strip()):
+    if not colon or not _TOKEN.fullmatch(name.strip()):
         raise InputError(f"-H {text!r}: expected 'Name: value'")
+    if any(c in value for c in "\r\n\0"):
+        raise InputError(f"-H {name.strip()}: the value holds a line break")
     return name.strip(), value.strip()
 
 
@@ -70,8 +78,13 @@ def parse_cookies(text: str) -> list[tuple[str, str]]:
     cookies = []
     for part in text.split(";"):
         name, equals, value = part.strip().partition("=")
-        if not equals or not name.strip():
-            raise InputError(f"-b: expected 'name=value', got a cookie without '=' ({name!r})")
+        if not equals or not _TOKEN.fullmatch(name.strip()):
+            raise InputError(f"-b: expected 'name=value' (cookie {name.strip()!r})")
+        if not all(" " < c < "\x7f" and c not in '",\\' for c in value.strip()):
+            # the value itself is never echoed: it may be a secret
+            raise InputError(
+                f"-b: the value of cookie {name.strip()!r} has characters a cookie cannot carry"
+            )
         cookies.append((name.strip(), value.strip()))
     return cookies
 
@@ -93,6 +106,8 @@ def build_request(
     if body is not None and not any(name.lower() == "content-type" for name, _ in header_pairs):
         header_pairs.insert(0, ("Content-Type", "application/json"))
     cookie_pairs = [pair for text in cookies or [] for pair in parse_cookies(text)]
+    if method is not None and not _TOKEN.fullmatch(method):
+        raise InputError(f"-X {method!r} is not an HTTP method")
     if timeout <= 0 or connect_timeout <= 0:
         raise InputError("--timeout and --connect-timeout must be positive")
     return ProbeRequest(
