@@ -117,6 +117,10 @@ def test_command_login_against_the_real_backend(tmp_path: Path) -> None:
         denied = _run(base + "/api/chat/message", "--format", "json")
         wrong = _run(base + "/api/chat/message", "--login", env={"VERSE_PASSWORD": "wrong"})
         done = _run(base + "/api/chat/message", "--login", "--format", "json", env=env)
+        # verse_backend allows 2 streams per session: --login gets one session per stream
+        many = _run(
+            base + "/api/standalone-chat", "--login", "-c", "4", "--format", "json", env=env
+        )
     assert denied.returncode == 2
     assert json.loads(denied.stdout)["results"][0]["status"] == 401
     assert wrong.returncode == 2 and "--login" in wrong.stderr and "Traceback" not in wrong.stderr
@@ -125,6 +129,7 @@ def test_command_login_against_the_real_backend(tmp_path: Path) -> None:
     assert result["status"] == 200 and result["tokens"] > 10
     assert result["headers"]["x-accel-buffering"] == "no"
     assert "pw-for-test" not in done.stdout + done.stderr
+    assert json.loads(many.stdout)["results"][0]["aggregate"]["verdicts"].get("error", 0) == 0
 
 
 def test_command_live_view_draws_on_a_terminal_and_leaves_the_table() -> None:

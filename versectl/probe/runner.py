@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import gc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -37,20 +37,27 @@ class ProbeOutcome:
 
 
 async def run_streams(
-    request: ProbeRequest, runs: int, concurrency: int, observer: Observer | None = None
+    slots: Sequence[ProbeRequest], runs: int, observer: Observer | None = None
 ) -> list[StreamRecord]:
-    """Every stream's record, in start order; one TLS context shared by all of them."""
-    context = make_ssl_context(request.insecure)
+    """`runs` rounds of one stream per slot at once; every record, in start order.
+
+    A slot is a request (its own session cookie with --login: verse_backend allows a session
+    only 2 streams at once). One TLS context serves all streams: building one costs ms.
+    """
+    context = make_ssl_context(slots[0].insecure)
     records: list[StreamRecord] = []
     for _run in range(runs):
-        batch = [StreamRecord(url=request.url) for _ in range(concurrency)]
-        for record in batch:
+        batch = [(request, StreamRecord(url=request.url)) for request in slots]
+        for _request, record in batch:
             if observer is not None:
                 observer(record)
         await asyncio.gather(
-            *(probe_stream(request, record=record, ssl_context=context) for record in batch)
+            *(
+                probe_stream(request, record=record, ssl_context=context)
+                for request, record in batch
+            )
         )
-        records.extend(batch)
+        records.extend(record for _request, record in batch)
     return records
 
 
@@ -76,14 +83,14 @@ async def run_plan(plan: ProbePlan, observer: Observer | None = None) -> ProbeOu
 
 
 async def _run_plan(plan: ProbePlan, observer: Observer | None) -> ProbeOutcome:
-    request = plan.request
+    slots = [plan.request] * plan.concurrency
     if plan.login_password is not None:
-        request = dataclasses.replace(request, cookies=await login(request, plan.login_password))
-    target = [analyze(r) for r in await run_streams(request, plan.runs, plan.concurrency, observer)]
+        password = plan.login_password
+        jars = await asyncio.gather(*(login(request, password) for request in slots))
+        slots = [dataclasses.replace(plan.request, cookies=jar) for jar in jars]
+    target = [analyze(r) for r in await run_streams(slots, plan.runs, observer)]
     if plan.direct_url is None:
         return ProbeOutcome(target, None, None)
-    direct_request = dataclasses.replace(request, url=plan.direct_url)
-    direct = [
-        analyze(r) for r in await run_streams(direct_request, plan.runs, plan.concurrency, observer)
-    ]
+    direct_slots = [dataclasses.replace(request, url=plan.direct_url) for request in slots]
+    direct = [analyze(r) for r in await run_streams(direct_slots, plan.runs, observer)]
     return ProbeOutcome(target, direct, attribute(target, direct))
