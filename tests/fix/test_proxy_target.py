@@ -1,0 +1,40 @@
+"""The new proxy_pass: the backend's port, everything else of the user's URL kept."""
+
+from __future__ import annotations
+
+import pytest
+
+from versectl.fix.proxy_target import retarget
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://localhost:8000", "http://localhost:7776"),
+        ("http://localhost:8000/", "http://localhost:7776/"),
+        ("http://backend", "http://backend:7776"),
+        ("http://[::1]:8000/api", "http://[::1]:7776/api"),
+        ("HTTPS://Host:1", "HTTPS://Host:7776"),
+        (None, "http://127.0.0.1:7776"),
+    ],
+)
+def test_proxy_target_sets_the_port(url: str | None, expected: str) -> None:
+    result = retarget(url, 7776, ())
+    assert (result.url, result.note) == (expected, None)
+
+
+@pytest.mark.parametrize(
+    ("url", "upstreams", "word"),
+    [
+        ("http://$backend", (), "variables"),
+        ("http://unix:/run/verse.sock:/", (), "unix"),
+        ("http://verse", ("verse",), "upstream"),
+        ("not a url", (), "understands"),
+    ],
+)
+def test_proxy_target_leaves_unportable_urls_alone(
+    url: str, upstreams: tuple[str, ...], word: str
+) -> None:
+    result = retarget(url, 7776, upstreams)
+    assert result.url == url
+    assert result.note is not None and word in result.note
