@@ -102,13 +102,15 @@ def test_probe_nginx_bare_proxy_pass_holds_a_short_close_delimited_stream(
 ) -> None:
     with scripted_server(Plan(sse_tokens(40, 0.02))) as backend:  # ~1.6 KiB, 0.8 s
         server = nginx(_site(backend.port, ""))
-        code, document = _probe(server.url + "/api/x")
+        code, document = _probe(server.url + "/api/x", "--direct", backend.url + "/api/x")
         assert backend.requests[0].version == "HTTP/1.0"
-    result = document["results"][0]  # type: ignore[index]
+    result, direct = document["results"]  # type: ignore[misc]
     assert (code, result["verdict"]) == (1, "buffered"), result["evidence"]
+    assert direct["verdict"] == "streaming", direct["evidence"]
     # the headers were held with the body: TTFB is about the whole answer
     assert result["ttfb_ms"] > 500
     assert any("headers were held" in line for line in result["advice"])
+    assert "HTTP/1.0 upstream" in result["attribution"]["summary"]
 
 
 def test_probe_nginx_default_buffering_releases_a_long_stream_in_4k_bursts(

@@ -43,6 +43,7 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
         )
     if (
         held
+        and not encoding  # a compressing proxy holds the headers with the body anyway
         and stats.ttfb_ms is not None
         and stats.ttfb_ms >= HELD_HEADERS_MS
         and stats.ttft_ms is not None

@@ -21,7 +21,9 @@ class Attribution:
     summary: str
     added_ttft_ms: float | None
     added_ms_per_token: float | None
-    """Median over tokens of (arrival through the proxy - arrival direct), index by index."""
+    """Median over tokens of (arrival through the proxy - arrival direct), index by index,
+    both from their request being sent. Two runs are two generations: it carries the
+    backend's run-to-run variance too (-n evens it out)."""
 
 
 def _verdict(analyses: Sequence[StreamAnalysis]) -> Verdict:
@@ -34,21 +36,21 @@ def _median(values: list[float]) -> float | None:
 
 
 def _suspects(proxied: StreamAnalysis, direct: StreamAnalysis) -> str:
-    """What to look at, in the order it most often is."""
+    """The most likely cause first, from what the two responses show."""
     headers = proxied.record.headers
-    nginx: list[str] = []
-    if headers.get("content-encoding") and not direct.record.headers.get("content-encoding"):
-        nginx.append(f"{headers['content-encoding']} of text/event-stream")
+    encoding = headers.get("content-encoding")
     held_headers = (proxied.stats.ttfb_ms or 0) >= HELD_HEADERS_MS + (direct.stats.ttfb_ms or 0)
-    if held_headers:
-        nginx.append("buffering with an HTTP/1.0 upstream (headers held)")
+    if encoding and not direct.record.headers.get("content-encoding"):
+        nginx = f"{encoding} of text/event-stream: gzip_types"
+    elif held_headers:
+        nginx = "buffering with an HTTP/1.0 upstream: the headers were held too"
     elif direct.record.headers.get("x-accel-buffering", "").lower() != "no":
-        nginx.append("proxy_buffering, the backend sends no X-Accel-Buffering: no")
+        nginx = "proxy_buffering: the backend sends no X-Accel-Buffering: no"
     else:
-        nginx.append("gzip? buffering with HTTP/1.0 upstream?")
+        nginx = "gzip? buffering with HTTP/1.0 upstream? proxy_ignore_headers X-Accel-Buffering?"
     seen = cdns(headers)
     cdn = f"a CDN ({', '.join(seen)} seen)" if seen else "a CDN (none seen in the headers)"
-    return f"look at nginx ({'; '.join(nginx)}) or {cdn}"
+    return f"look at nginx ({nginx}) or {cdn}"
 
 
 def attribute(target: Sequence[StreamAnalysis], direct: Sequence[StreamAnalysis]) -> Attribution:
