@@ -37,9 +37,11 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
             "(nginx: drop text/event-stream from gzip_types; rule gzip-event-stream)"
         )
     if held and headers.get("x-accel-buffering", "").lower() != "no":
+        # nginx never shows X-Accel-Buffering to clients: only --direct sees what the backend sent
         lines.append(
-            "no 'X-Accel-Buffering: no' in the response: nginx buffers it unless the /api "
-            "location has 'proxy_buffering off;' (rule proxy-buffering)"
+            "nginx buffers a proxied response unless the /api location has 'proxy_buffering "
+            "off;' or the backend sends 'X-Accel-Buffering: no' (rule proxy-buffering; "
+            "--direct shows the backend's headers)"
         )
     if (
         held

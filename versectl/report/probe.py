@@ -176,6 +176,10 @@ def timeline(arrivals_ms: Sequence[float], end_ms: float, width: int = TIMELINE_
     )
 
 
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def _ms(value: float | None) -> str:
     if value is None:
         return "-"
@@ -214,8 +218,9 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
     table.add_row("duration", f"{_ms(stats.duration_ms)}  ({rate})")
     table.add_row(
         "events",
-        f"{stats.events} events, {stats.tokens} tokens, {record.body_bytes} B in {stats.reads} reads"
-        f" (max {stats.max_events_per_read} events per read, {len(stats.bursts)} bursts)",
+        f"{_n(stats.events, 'event')}, {_n(stats.tokens, 'token')}, {record.body_bytes} B in "
+        f"{_n(stats.reads, 'read')} (max {stats.max_events_per_read} events per read, "
+        f"{_n(len(stats.bursts), 'burst')})",
     )
     if agg.streams > 1:
         counts = ", ".join(f"{n} {v}" for v, n in agg.verdicts.items())
