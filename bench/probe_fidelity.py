@@ -248,11 +248,7 @@ def main() -> None:
         ("bare recv loop", control(args.events, args.repeats)),
     ]
     for label, f in rows:
-        frames = (
-            f" ({f['live_frames']} live frames drawn)"
-            if f.get("live_frames")
-            else ""
-        )
+        frames = f" ({f['live_frames']} live frames drawn)" if f.get("live_frames") else ""
         print(
             f"  {label:14s} |measured - sent gap| over {f['gaps']} gaps: "
             f"median {f['median_ms']:.3f} ms, p99 {f['p99_ms']:.3f} ms, max {f['max_ms']:.3f} ms"
