@@ -55,6 +55,16 @@ def test_client_parses_crlf_multiline_data_and_counts_comments() -> None:
     assert record.arrivals[1].read == len(record.read_ns) - 1  # completed by the last read
 
 
+def test_client_event_split_across_reads_is_stamped_with_the_completing_read() -> None:
+    plan = Plan([Step(0, b"data: hel"), Step(0.1, b"lo\n"), Step(0.1, b"\ndata: x\n\n")])
+    with scripted_server(plan) as server:
+        record = _probe(server.url)
+    first, second = record.arrivals
+    assert first.data == "hello" and second.data == "x"
+    assert first.t_ns == second.t_ns == record.read_ns[-1]  # the blank line completed both
+    assert first.t_ns - record.read_ns[0] >= 150_000_000  # not the read that began it
+
+
 def test_client_close_delimited_http10_style_body_is_read_to_the_end() -> None:
     with scripted_server(Plan(sse_tokens(5, 0.01), framing="close")) as server:
         record = _probe(server.url)
