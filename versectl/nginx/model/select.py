@@ -24,8 +24,8 @@ class LocationMatch:
     location: Directive | None
     """None: no location in this server matches the URI."""
     chain: tuple[Directive, ...]
-    """Enclosing blocks from http (absent for a site file read alone) down to the selected
-    (possibly nested) location; settings inherit along this chain."""
+    """Enclosing blocks from http (synthetic, line 0, for a site file read alone) down to the
+    selected (possibly nested) location; settings inherit along this chain."""
 
 
 @dataclass(frozen=True)
@@ -55,14 +55,20 @@ def http_blocks(config: LoadedConfig) -> list[Directive]:
     return [d for d in config.root if d.name == "http" and d.block is not None]
 
 
-def servers(config: LoadedConfig) -> list[tuple[Directive | None, Directive]]:
-    """Every http server as (its http block or None for a site file read alone, server)."""
-    found: list[tuple[Directive | None, Directive]] = []
+def servers(config: LoadedConfig) -> list[tuple[Directive, Directive]]:
+    """Every http server as (its http block, server). For site files read alone (servers at
+    top level) the http block is synthetic: line 0, holding the files' top-level statements,
+    which is where nginx.conf's `include` puts them."""
+    found: list[tuple[Directive, Directive]] = []
+    site_http: Directive | None = None
     for stmt in config.root:
         if stmt.name == "http" and stmt.block is not None:
             found += [(stmt, s) for s in stmt.children("server") if s.block is not None]
         elif stmt.name == "server" and stmt.block is not None:
-            found.append((None, stmt))
+            if site_http is None:
+                top = tuple(d for d in config.root if d.name != "http")
+                site_http = Directive("http", (), config.main_file, 0, top)
+            found.append((site_http, stmt))
     return found
 
 
@@ -112,7 +118,7 @@ def select_locations(
         for uri in uris:
             path = uri.split("?", 1)[0].split("#", 1)[0] or "/"
             found = find_location(server, path)
-            chain = (*((http,) if http is not None else ()), server, *found)
+            chain = (http, server, *found)
             matches.append(
                 LocationMatch(
                     uri=uri,
