@@ -162,3 +162,23 @@ def test_standalone_conversation_cannot_continue_as_insight_chat(client: httpx.C
     conversation_id = first.named("done")[0].json()["conversation_id"]
     response = client.post(CHAT_PATH, json=chat_body(conversation_id=conversation_id))
     assert response.status_code == 404
+
+
+def test_chat_json_sent_as_text_plain_is_422(client: httpx.Client) -> None:
+    # A cross-site <form> can POST text/plain with the cookie attached; it must not chat.
+    response = client.post(
+        CHAT_PATH, content=json.dumps(chat_body()), headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 422
+
+
+def test_chat_refused_requests_hold_no_stream_slot(client: httpx.Client) -> None:
+    # The slot is taken in a dependency; a request refused after that must give it back.
+    for _ in range(3):
+        assert client.post(CHAT_PATH, json={"message": ""}).status_code == 422
+        assert client.post(CHAT_PATH, json=chat_body(insight_id=424242)).status_code == 404
+    with (
+        client.stream("POST", CHAT_PATH, json=chat_body()) as first,
+        client.stream("POST", CHAT_PATH, json=chat_body()) as second,
+    ):
+        assert (first.status_code, second.status_code) == (200, 200)
