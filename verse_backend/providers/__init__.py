@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from verse_backend.providers.anthropic import AnthropicProvider
 from verse_backend.providers.base import ChatMessage, ChatProvider, ProviderError, TextStream
-from verse_backend.providers.simulated import simulated_provider
+from verse_backend.providers.simulated import SimulatedProvider
 from verse_backend.settings import Settings
 
 
@@ -12,7 +12,7 @@ def build_provider(settings: Settings) -> ChatProvider:
     """The provider the settings ask for; call inside the event loop that will use it."""
     if settings.effective_provider == "anthropic":
         return AnthropicProvider.from_settings(settings)
-    return simulated_provider(settings)
+    return SimulatedProvider.from_settings(settings)
 
 
 __all__ = [
@@ -20,7 +20,7 @@ __all__ = [
     "ChatMessage",
     "ChatProvider",
     "ProviderError",
+    "SimulatedProvider",
     "TextStream",
     "build_provider",
-    "simulated_provider",
 ]

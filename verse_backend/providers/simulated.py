@@ -72,16 +72,18 @@ def _error_body(error_type: str, message: str) -> dict[str, Any]:
     return {"type": "error", "error": {"type": error_type, "message": message}}
 
 
-def simulated_provider(settings: Settings) -> AnthropicProvider:
-    """An AnthropicProvider whose HTTP client talks to SimulatedAnthropicTransport."""
-    client = anthropic.AsyncAnthropic(
-        api_key="simulated-offline-no-key",
-        base_url=SIMULATED_BASE_URL,
-        max_retries=STREAM_MAX_RETRIES,
-        http_client=httpx2.AsyncClient(
-            transport=SimulatedAnthropicTransport(settings.sim_token_ms)
-        ),
-    )
-    return AnthropicProvider(
-        client, model=SIMULATED_MODEL, max_tokens=settings.max_tokens, name="simulated"
-    )
+class SimulatedProvider(AnthropicProvider):
+    """The anthropic provider, unchanged, whose HTTP client talks to SimulatedAnthropicTransport."""
+
+    def __init__(self, *, token_ms: int, max_tokens: int) -> None:
+        client = anthropic.AsyncAnthropic(
+            api_key="simulated-offline-no-key",
+            base_url=SIMULATED_BASE_URL,
+            max_retries=STREAM_MAX_RETRIES,
+            http_client=httpx2.AsyncClient(transport=SimulatedAnthropicTransport(token_ms)),
+        )
+        super().__init__(client, model=SIMULATED_MODEL, max_tokens=max_tokens, name="simulated")
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> SimulatedProvider:
+        return cls(token_ms=settings.sim_token_ms, max_tokens=settings.max_tokens)

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from verse_backend.providers.base import ChatMessage
-from verse_backend.providers.simulated import simulated_provider
+from verse_backend.providers.simulated import SimulatedProvider
 from verse_backend.providers.simulated_text import MAX_TOKENS, MIN_TOKENS, simulated_answer
 from verse_backend.settings import Settings
 
@@ -40,7 +40,7 @@ def _stream(
     settings: Settings, messages: list[ChatMessage]
 ) -> tuple[list[str], list[float], str | None]:
     async def run() -> tuple[list[str], list[float], str | None]:
-        provider = simulated_provider(settings)
+        provider = SimulatedProvider.from_settings(settings)
         chunks: list[str] = []
         times: list[float] = []
         try:
