@@ -128,7 +128,8 @@ class AnthropicTextStream:
             async with self._client.messages.stream(
                 model=self._model,
                 max_tokens=self._max_tokens,
-                system=self._system,
+                # The API rejects an empty system prompt; leave it out instead.
+                system=self._system or anthropic.omit,
                 messages=self._messages,
             ) as stream:
                 async for event in stream:

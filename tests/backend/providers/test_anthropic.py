@@ -22,7 +22,9 @@ from verse_backend.settings import Settings
 TOKENS = [f"t{i} " for i in range(8)]
 
 
-def _collect(fake: FakeAnthropic, script: FakeScript) -> tuple[list[str], object]:
+def _collect(
+    fake: FakeAnthropic, script: FakeScript, system: str = "be brief"
+) -> tuple[list[str], object]:
     """Run one provider stream to its end: (chunks, stop_reason or the ProviderError)."""
     fake.script = script
     settings = Settings(
@@ -35,7 +37,7 @@ def _collect(fake: FakeAnthropic, script: FakeScript) -> tuple[list[str], object
         provider = AnthropicProvider.from_settings(settings)
         chunks: list[str] = []
         try:
-            stream = provider.stream([ChatMessage("user", "hello")], system="be brief")
+            stream = provider.stream([ChatMessage("user", "hello")], system=system)
             async for chunk in stream:
                 chunks.append(chunk)
             return chunks, stream.stop_reason
@@ -58,6 +60,12 @@ def test_anthropic_provider_yields_text_in_order(fake_anthropic: FakeAnthropic) 
     assert FAKE_API_KEY in (
         request.headers.get("x-api-key", "") + request.headers.get("authorization", "")
     )
+
+
+def test_anthropic_provider_omits_an_empty_system_prompt(fake_anthropic: FakeAnthropic) -> None:
+    chunks, _ = _collect(fake_anthropic, FakeScript(tokens=TOKENS), system="")
+    assert chunks == TOKENS
+    assert "system" not in fake_anthropic.requests[-1].body
 
 
 @pytest.mark.parametrize(
