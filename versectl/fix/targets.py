@@ -80,6 +80,7 @@ def find_targets(
         elif _real(match.server.file) == _real(path):
             targets.append(FixTarget("insert", match.server.line, tuple(uris)))
             in_file.append(match)
+    targets = list(dict.fromkeys(targets))  # one per block, not one per URI
     if not targets:
         where = ", ".join(sorted({_where(m) for m in chosen}))
         raise FixError(f"{path} holds none of the blocks that serve {', '.join(uris)} ({where})")

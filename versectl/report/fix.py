@@ -16,7 +16,7 @@ from versectl.report.output import print_warning
 JSON_VERSION = 1
 _ACTION_TEXT = {
     "rewrite": "rewritten into the known-good block",
-    "insert": "added (no location served the chat before)",
+    "insert": "added (only a catch-all or nothing served the chat)",
     "unchanged": "already good: unchanged",
     "skipped": "skipped",
 }
@@ -101,11 +101,12 @@ def render_outcome(outcome: FixOutcome, console: Console, *, write: bool) -> Non
 
 
 def _render_block(change: BlockChange, console: Console) -> None:
-    uris = ", ".join(change.target.uris)
-    console.print(
-        f"  line {change.target.line}: location {escape(change.match)} "
-        f"(serves {escape(uris)}): {_ACTION_TEXT[change.action]}"
-    )
+    uris = escape(", ".join(change.target.uris))
+    if change.target.kind == "insert":
+        where = f"server at line {change.target.line}: location {escape(change.match)} for {uris}"
+    else:
+        where = f"line {change.target.line}: location {escape(change.match)} (serves {uris})"
+    console.print(f"  {where}: {_ACTION_TEXT[change.action]}")
     merged = change.merge
     if merged is not None and change.action == "rewrite":
         for item in merged.replaced:

@@ -1,0 +1,56 @@
+"""Which blocks get fixed: the app's /api location, never another site's catch-all."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.fix.configs import seed_site
+from versectl.errors import FixError
+from versectl.fix.targets import find_targets
+from versectl.nginx.check import DEFAULT_URIS
+from versectl.nginx.load import load_config
+
+OTHER_APP = "server {\n    listen 8080;\n    server_name grafana.local;\n    location / { proxy_pass http://127.0.0.1:3000; }\n}\n"
+
+
+def _targets(tmp_path: Path, text: str, server_name: str | None = None) -> list[tuple[str, int]]:
+    site = tmp_path / "site.conf"
+    site.write_text(text)
+    found = find_targets(load_config([str(site)]), str(site), DEFAULT_URIS, server_name)
+    return [(t.kind, t.line) for t in found.targets]
+
+
+def test_targets_seed_rewrites_the_api_block_only(tmp_path: Path) -> None:
+    text = seed_site() + OTHER_APP
+    line = text.splitlines().index("    location /api {") + 1
+    # the www redirect server is skipped, grafana's catch-all is another app
+    assert _targets(tmp_path, text) == [("rewrite", line)]
+
+
+def test_targets_one_server_without_api_gets_an_insertion(tmp_path: Path) -> None:
+    assert _targets(tmp_path, "server {\n    location / { root /srv; }\n}\n") == [("insert", 1)]
+
+
+def test_targets_two_apps_without_api_need_a_name(tmp_path: Path) -> None:
+    text = "server {\n    server_name verse.local;\n    location / { root /srv; }\n}\n" + OTHER_APP
+    with pytest.raises(FixError, match="--server-name"):
+        _targets(tmp_path, text)
+    assert _targets(tmp_path, text, "verse.local") == [("insert", 1)]
+
+
+def test_targets_only_redirects_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(FixError, match="no server"):
+        _targets(tmp_path, "server {\n    return 301 https://x$request_uri;\n}\n")
+
+
+def test_targets_block_in_another_file_is_named(tmp_path: Path) -> None:
+    (tmp_path / "api.conf").write_text("location /api { proxy_pass http://127.0.0.1:8000; }\n")
+    site = tmp_path / "site.conf"
+    site.write_text(f"server {{\n    include {tmp_path}/api.conf;\n}}\n")
+    config = load_config([str(site)])
+    with pytest.raises(FixError, match=r"api\.conf:1"):
+        find_targets(config, str(site), DEFAULT_URIS, None)
+    found = find_targets(config, None, DEFAULT_URIS, None)
+    assert found.path == str(tmp_path / "api.conf")
