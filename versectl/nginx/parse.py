@@ -27,10 +27,14 @@ _MAIN_ONLY = frozenset(
 
 
 def lex(text: str, path: str) -> Iterator[Token]:
-    """crossplane's tokens `(token, line, quoted)` for `text`; unbalanced braces raise."""
+    """crossplane's tokens `(token, line, quoted)` for `text`; unbalanced braces raise
+    ConfigParseError with crossplane's message."""
     # crossplane's public `lex()` only reads from disk; its file-object lexer takes any text
     # stream, which lets `nginx -T` dumps be parsed without re-reading the disk.
-    return iter(_balance_braces(_lex_file_object(io.StringIO(text)), path))
+    try:
+        yield from _balance_braces(_lex_file_object(io.StringIO(text)), path)
+    except NgxParserBaseException as exc:
+        raise ConfigParseError(str(exc.strerror), exc.filename or path, exc.lineno) from None
 
 
 def guess_context(text: str, path: str) -> Context:
