@@ -45,7 +45,7 @@ def test_validate_failure_names_the_users_file_and_line(tmp_path: Path) -> None:
     assert result.status == "failed"
     assert not result.failed_before
     line = broken.splitlines().index("        bogus_directive on;") + 1
-    assert f"{tree.site}:{line}" in result.output
+    assert f"{tree.site} (fixed):{line}" in result.output
     assert ".versectl" not in result.output
     assert _leftovers(tree.root) == []
 
@@ -58,6 +58,8 @@ def test_validate_says_when_the_config_fails_already(tmp_path: Path) -> None:
     result = validate(binary, MainConfig(tree.main, "test"), tree.site, candidate, str(tree.site))
     assert result.status == "failed"
     assert result.failed_before
+    assert "unknown directive" in result.output_before
+    assert f"{tree.root}/sites-enabled/other:1" in result.output_before
 
 
 def test_validate_a_file_no_main_config_includes(tmp_path: Path) -> None:

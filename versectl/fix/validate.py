@@ -51,6 +51,8 @@ class Validation:
     output: str = ""
     failed_before: bool = False
     """nginx -t fails without the fix too: the problem is elsewhere in the config."""
+    output_before: str = ""
+    """What nginx -t says about the config without the fix, when it fails too."""
 
 
 def find_nginx(explicit: str | None) -> str | None:
@@ -119,15 +121,18 @@ def validate(
         command = [binary, "-t", "-c", str(config)]
         result = _run(command)
         names = {str(temp): str(main.path or target) for temp in temps}
-        names[str(candidate_file)] = shown_as
+        names[str(candidate_file)] = f"{shown_as} (fixed)"
         output = _rename(result.stderr + result.stdout, names)
         if result.returncode == 0:
             return Validation("passed", main.how, command, output)
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
-    before = _validate_original(binary, main, target)
-    return Validation("failed", main.how, command, output, failed_before=before)
+    before = _validate_original(binary, main, target, shown_as)
+    return Validation(
+        "failed", main.how, command, output, failed_before=before is not None,
+        output_before=before or "",
+    )  # fmt: skip
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
@@ -141,15 +146,19 @@ def _run(command: list[str]) -> subprocess.CompletedProcess[str]:
         return subprocess.CompletedProcess(command, 1, "", f"cannot run nginx: {exc}")
 
 
-def _validate_original(binary: str, main: MainConfig, target: Path) -> bool:
-    """Whether nginx -t fails with the live, unfixed files too (read-only)."""
+def _validate_original(binary: str, main: MainConfig, target: Path, shown_as: str) -> str | None:
+    """nginx -t's complaint about the live, unfixed files (read-only); None when they pass."""
     temps: list[Path] = []
     try:
         config = main.path if main.path is not None else _wrapper(target, target, temps)
-        return _run([binary, "-t", "-c", str(config)]).returncode != 0
+        result = _run([binary, "-t", "-c", str(config)])
     finally:
         for temp in temps:
             temp.unlink(missing_ok=True)
+    if result.returncode == 0:
+        return None
+    names = {str(temp): shown_as for temp in temps} | {str(target): shown_as}
+    return _rename(result.stderr + result.stdout, names)
 
 
 def _rename(output: str, names: dict[str, str]) -> str:

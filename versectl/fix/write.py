@@ -190,10 +190,13 @@ def _fsync_directory(directory: Path) -> None:
 
 
 def _validation_error(path: Path, validation: Validation) -> FixError:
+    context = f"(validated with {validation.how}; --nginx-conf names another main config)"
     if validation.failed_before:
         return FixError(
             f"nginx -t fails already without the fix, so the fix cannot be validated; "
-            f"{path} is unchanged. nginx said:\n{validation.output}"
+            f"{path} is unchanged {context}. nginx said:\n{validation.output_before}"
         )
-    return FixError(f"nginx -t rejects the fixed {path}; it is unchanged. nginx said:\n"
-                    f"{validation.output}")  # fmt: skip
+    return FixError(
+        f"nginx -t rejects the fixed {path}; it is unchanged {context}. nginx said:\n"
+        f"{validation.output}"
+    )
