@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -34,6 +35,22 @@ def test_run_without_nginx_writes_and_says_validation_was_skipped(
     assert "VALIDATION SKIPPED" in captured.err
     assert "NOT checked" in captured.err
     assert "proxy_buffering off;" in site.read_text()
+
+
+def test_run_without_nginx_warns_in_json_mode_too(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    monkeypatch.setattr(validate_module, "_CANDIDATES", ())
+    monkeypatch.chdir(tmp_path)
+    site = tmp_path / "verse.conf"
+    site.write_text(seed_site())
+    assert _main(monkeypatch, str(site), "--write", "--format", "json") == 0
+    captured = capsys.readouterr()
+    assert "VALIDATION SKIPPED" in captured.err
+    document = json.loads(captured.out)
+    assert document["validation"]["status"] == "skipped" and document["written"] is True
+    assert document["backup"].endswith(".bak")
 
 
 def test_run_dry_run_outcome(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

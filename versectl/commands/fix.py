@@ -10,7 +10,7 @@ import typer
 from versectl.exit_codes import ExitCode
 from versectl.fix.run import FixOptions, run_fix
 from versectl.nginx.check import DEFAULT_URIS
-from versectl.report.fix import outcome_json, render_outcome
+from versectl.report.fix import outcome_json, render_outcome, warn_if_unvalidated
 from versectl.report.output import OutputFormat, emit_json, print_error, stdout_console
 
 
@@ -80,6 +80,7 @@ def command(
         nginx_conf=nginx_conf,
     )
     outcome = run_fix(options)
+    warn_if_unvalidated(outcome)
     if output_format is OutputFormat.json:
         emit_json(outcome_json(outcome))
     else:

@@ -100,6 +100,15 @@ def render_outcome(outcome: FixOutcome, console: Console, *, write: bool) -> Non
         _render_written(outcome, console)
 
 
+def warn_if_unvalidated(outcome: FixOutcome) -> None:
+    """Loud, on stderr, in every format: a write nginx -t never saw."""
+    if outcome.written is not None and outcome.written.validation.status == "skipped":
+        print_warning(
+            "VALIDATION SKIPPED: nginx is not installed here, so the fixed file was NOT checked "
+            "with `nginx -t`. Run `sudo nginx -t` before reloading nginx."
+        )
+
+
 def _render_block(change: BlockChange, console: Console) -> None:
     uris = escape(", ".join(change.target.uris))
     if change.target.kind == "insert":
@@ -163,11 +172,6 @@ def _render_written(outcome: FixOutcome, console: Console) -> None:
         console.print(f"  ({escape(str(outcome.path))} is a symlink to it and stays one)")
     if validation.status == "passed":
         console.print(f"  nginx -t passed with the fixed file in place ({escape(validation.how)})")
-    else:
-        print_warning(
-            "VALIDATION SKIPPED: nginx is not installed here, so the fixed file was NOT checked "
-            "with `nginx -t`. Run `sudo nginx -t` before reloading nginx."
-        )
     if written.backup is not None:
         console.print(f"  backup: {escape(str(written.backup))}")
         if outcome.backup_hidden_because:
