@@ -282,3 +282,21 @@ def test_command_immutable_file_is_refused(tmp_path: Path, immutable: list[Path]
     assert done.returncode == 2, done.stdout
     assert "read-only" in done.stderr
     assert sha256(tree.site) == before
+
+
+def test_command_fixes_a_main_config_holding_the_server(tmp_path: Path) -> None:
+    binary = require_nginx()
+    tree = config_tree(tmp_path, "")
+    server = seed_site().split("server {", 2)[2]  # the app's server block, inline in nginx.conf
+    tree.main.write_text(
+        tree.main.read_text().replace("    include sites-enabled/*;\n", "server {" + server)
+    )
+    done = run_fix(tree.main, "--write", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"{tree.main} is the main config" in done.stdout
+    assert "proxy_buffering off;" in tree.main.read_text()
+    nginx_t = subprocess.run(
+        [binary, "-t", "-c", str(tree.main)], capture_output=True, text=True, check=False
+    )
+    assert nginx_t.returncode == 0, nginx_t.stderr
+    assert run_fix(tree.main, cwd=tmp_path).returncode == 0
