@@ -54,3 +54,14 @@ def test_targets_block_in_another_file_is_named(tmp_path: Path) -> None:
         find_targets(config, str(site), DEFAULT_URIS, None)
     found = find_targets(config, None, DEFAULT_URIS, None)
     assert found.path == str(tmp_path / "api.conf")
+
+
+def test_targets_each_block_lists_the_uris_that_reach_it(tmp_path: Path) -> None:
+    text = "server {\n    location / { root /srv; }\n    location /api/chat/ { proxy_pass http://h:1; }\n}\n"
+    site = tmp_path / "site.conf"
+    site.write_text(text)
+    found = find_targets(load_config([str(site)]), str(site), DEFAULT_URIS, None)
+    assert [(t.kind, t.line, t.uris) for t in found.targets] == [
+        ("rewrite", 3, ("/api/chat/message",)),
+        ("insert", 1, ("/api/standalone-chat",)),
+    ]

@@ -69,18 +69,27 @@ def find_targets(
         )
         raise FixError(f"several servers would get the fix: {listing}. Name one with --server-name")
     path = path if path is not None else _file_of(chosen)
-    targets: list[FixTarget] = []
+    # one target per block, with the URIs that reach it
+    by_block: dict[tuple[str, int, tuple[str, ...] | None], list[str]] = {}
     in_file: list[LocationMatch] = []
     for match in chosen:
         location = match.location
         if location is not None and not _is_catch_all(location):
-            if _real(location.file) == _real(path):
-                targets.append(FixTarget("rewrite", location.line, tuple(uris), location.args))
-                in_file.append(match)
+            if _real(location.file) != _real(path):
+                continue
+            key: tuple[str, int, tuple[str, ...] | None] = ("rewrite", location.line, location.args)
         elif _real(match.server.file) == _real(path):
-            targets.append(FixTarget("insert", match.server.line, tuple(uris)))
-            in_file.append(match)
-    targets = list(dict.fromkeys(targets))  # one per block, not one per URI
+            key = ("insert", match.server.line, None)
+        else:
+            continue
+        by_block.setdefault(key, []).append(match.uri)
+        in_file.append(match)
+    targets = [
+        FixTarget(
+            "rewrite" if kind == "rewrite" else "insert", line, tuple(dict.fromkeys(found)), args
+        )
+        for (kind, line, args), found in by_block.items()
+    ]
     if not targets:
         where = ", ".join(sorted({_where(m) for m in chosen}))
         raise FixError(f"{path} holds none of the blocks that serve {', '.join(uris)} ({where})")
