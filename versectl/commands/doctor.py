@@ -1,10 +1,106 @@
-"""`versectl doctor`: not built yet (see the issue tracker)."""
+"""`versectl doctor [URL]`: check the nginx config, probe direct and through nginx, advise."""
 
 from __future__ import annotations
 
-from versectl.errors import InputError
+import asyncio
+import os
+from typing import Annotated
+
+import typer
+
+from versectl.errors import ProbeError, VersectlError
+from versectl.report.output import OutputFormat
+
+DEFAULT_URL = "http://127.0.0.1/api/chat/message"
 
 
-def command() -> None:
-    """Not available yet."""
-    raise InputError("this command is not available yet in this build")
+def command(
+    url: Annotated[
+        str,
+        typer.Argument(help="The chat stream as the browser reaches it (through nginx)."),
+    ] = DEFAULT_URL,
+    *,
+    direct: Annotated[
+        str | None,
+        typer.Option(
+            help="The backend's own URL. Default: http://127.0.0.1:<backend port><URL's path>.",
+            show_default=False,
+        ),
+    ] = None,
+    config: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--config",
+            help="nginx config file(s) or dir, or '-' (as for check nginx). Default: the live config.",
+            show_default=False,
+        ),
+    ] = None,
+    server_name: Annotated[
+        str | None, typer.Option(help="Only the server block(s) answering this name.")
+    ] = None,
+    backend_port: Annotated[
+        int | None,
+        typer.Option(
+            help="The backend's port. Default: from --compose, else 7776.", show_default=False
+        ),
+    ] = None,
+    compose: Annotated[
+        str | None,
+        typer.Option(help="docker compose file (default ./docker-compose.prod.yml when present)."),
+    ] = None,
+    heartbeat: Annotated[
+        float, typer.Option(help="The backend's longest silence between bytes, in seconds.")
+    ] = 15.0,
+    login: Annotated[
+        bool,
+        typer.Option(help="POST /api/session first (verse_backend needs a session cookie)."),
+    ] = True,
+    password_env: Annotated[
+        str, typer.Option(help="Environment variable holding the --login password.")
+    ] = "VERSE_PASSWORD",  # noqa: S107 (a variable's name, not a password)
+    timeout: Annotated[float, typer.Option(help="Seconds allowed per stream, in total.")] = 120.0,
+    insecure: Annotated[bool, typer.Option(help="Skip TLS certificate verification.")] = False,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
+    ] = OutputFormat.table,
+) -> None:
+    """Check + probe (direct and through nginx) + advice, in one report."""
+    # imported here: `versectl --help` stays fast
+    from versectl.doctor import diagnose
+    from versectl.nginx.backend_port import resolve_backend_port
+    from versectl.nginx.check import CheckOptions, run_check
+    from versectl.nginx.load import load_config
+    from versectl.probe.request import build_request, parse_url
+    from versectl.probe.runner import ProbePlan, run_plan
+    from versectl.report.doctor import render_diagnosis
+
+    request = build_request(url, timeout=timeout, insecure=insecure)
+    path = parse_url(url).raw_path.decode("ascii").split("?")[0] or "/"
+    check = check_error = None
+    port = resolve_backend_port(backend_port, compose).port
+    try:
+        loaded = load_config(config or None)
+        options = CheckOptions(
+            uris=(path,),
+            server_name=server_name,
+            backend_port=backend_port,
+            compose=compose,
+            heartbeat=heartbeat,
+        )
+        check = run_check(loaded, options)
+    except VersectlError as exc:
+        check_error = str(exc)
+    direct_url = str(parse_url(direct or f"http://127.0.0.1:{port}{path}", "--direct"))
+    plan = ProbePlan(
+        request=request,
+        direct_url=direct_url,
+        login_password=os.environ.get(password_env, "") if login else None,
+    )
+    outcome = probe_error = None
+    try:
+        outcome = asyncio.run(run_plan(plan))
+    except ProbeError as exc:
+        probe_error = (exc.kind, str(exc))
+    diagnosis = diagnose(check, check_error, outcome, probe_error)
+    render_diagnosis(diagnosis, output_format)
+    raise typer.Exit(diagnosis.exit_code)

@@ -1,0 +1,150 @@
+"""`versectl doctor`: one diagnosis from the config check and the probes, direct and through nginx.
+
+Neither half alone says what to do: a probe that streams can hide a config that holds any
+backend without `X-Accel-Buffering: no`; a clean config says nothing of a CDN in front or a
+config never reloaded. The advice here comes from reading both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from versectl.exit_codes import ExitCode
+from versectl.nginx.check import CheckResult
+from versectl.nginx.finding import Finding, Severity
+from versectl.probe.analysis import StreamAnalysis, aggregate
+from versectl.probe.runner import ProbeOutcome
+from versectl.probe.verdict import Verdict
+
+BUFFERING_RULES = frozenset(
+    {
+        "proxy-buffering",
+        "ignore-accel-buffering",
+        "gzip-event-stream",
+        "proxy-cache",
+        "http-version",
+    }
+)
+"""Rules whose findings explain a stream held after the backend."""
+WIRING_RULES = frozenset(
+    {"port-mismatch", "backend-unreachable", "missing-location", "no-proxy-pass"}
+)
+"""Rules whose findings explain a proxy that cannot reach the backend at all."""
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """What doctor found: each half (or why it could not run), and the advice from both."""
+
+    check: CheckResult | None
+    check_error: str | None
+    probe: ProbeOutcome | None
+    probe_error: tuple[str, str] | None
+    """(kind, message) when the probe could not even start (e.g. --login failed)."""
+    advice: list[str] = field(default_factory=list)
+    exit_code: ExitCode = ExitCode.OK
+
+
+def _where(found: Finding) -> str:
+    return f"{found.rule} ({found.file}:{found.line})"
+
+
+def _errors(check: CheckResult | None, rules: frozenset[str] | None = None) -> list[Finding]:
+    if check is None:
+        return []
+    return [
+        f
+        for f in check.findings
+        if f.severity is Severity.error and (rules is None or f.rule in rules)
+    ]
+
+
+def _verdict(analyses: list[StreamAnalysis] | None) -> Verdict | None:
+    return aggregate(analyses).verdict if analyses else None
+
+
+def _first_error(analyses: list[StreamAnalysis] | None) -> str:
+    for analysis in analyses or []:
+        if analysis.record.error is not None:
+            return f"{analysis.record.error.kind}: {analysis.record.error.message}"
+    return "no stream"
+
+
+def diagnose(
+    check: CheckResult | None,
+    check_error: str | None,
+    probe: ProbeOutcome | None,
+    probe_error: tuple[str, str] | None,
+) -> Diagnosis:
+    """Read the check and the probes together and say what to do, most useful advice first."""
+    advice: list[str] = []
+    target = _verdict(probe.target) if probe else None
+    direct = _verdict(probe.direct) if probe else None
+    buffering = _errors(check, BUFFERING_RULES)
+    wiring = _errors(check, WIRING_RULES)
+    if check_error is not None:
+        advice.append(f"the nginx config could not be checked: {check_error}")
+    if probe_error is not None:
+        advice.append(f"the stream could not be probed ({probe_error[0]}): {probe_error[1]}")
+    if direct is Verdict.error:
+        advice.append(
+            f"the backend itself does not answer ({_first_error(probe.direct if probe else None)}): "
+            "start it (make serve / docker compose -f docker-compose.prod.yml up -d) or pass "
+            "--direct with its real address"
+        )
+    if target is Verdict.error:
+        if wiring:
+            advice.append(
+                "nginx cannot reach the backend; the config says why: "
+                + ", ".join(_where(f) for f in wiring)
+                + ". `versectl fix --write` points the /api block at the right port"
+            )
+        else:
+            advice.append(
+                f"the stream through nginx failed ({_first_error(probe.target if probe else None)})"
+            )
+    elif target in (Verdict.buffered, Verdict.partial):
+        if direct in (Verdict.buffered, Verdict.partial):
+            advice.append(
+                "the backend itself sends the answer in bursts: nginx is not the (only) cause; "
+                "look at the backend's streaming code (sync generators, missing flush)"
+            )
+        elif buffering:
+            advice.append(
+                "nginx holds the stream, and the config explains it: "
+                + ", ".join(_where(f) for f in buffering)
+                + ". Run `versectl fix` to see the change, `versectl fix --write` to apply it"
+            )
+        else:
+            advice.append(
+                "the stream is held after the backend but this nginx config shows no cause: "
+                "look for a CDN or another proxy in front (cf-ray / via headers), another server "
+                "block answering (--server-name), or a config edited but never reloaded "
+                "(stale-reload; `nginx -s reload`)"
+            )
+    elif target is Verdict.streaming:
+        if buffering:
+            advice.append(
+                "the stream arrives token by token today, yet the config would hold a backend "
+                "that does not send `X-Accel-Buffering: no` or chunked framing: "
+                + ", ".join(_where(f) for f in buffering)
+                + ". `versectl fix --write` makes it independent of the backend"
+            )
+        else:
+            advice.append("the stream arrives token by token through nginx")
+    elif target is Verdict.inconclusive:
+        advice.append("the answer was too short to tell; ask a longer question (-d) or use -n 5")
+    other = [f for f in _errors(check) if f.rule not in BUFFERING_RULES | WIRING_RULES]
+    if other:
+        advice.append("other errors in the config: " + ", ".join(_where(f) for f in other))
+    return Diagnosis(check, check_error, probe, probe_error, advice, _exit_code(check, target))
+
+
+def _exit_code(check: CheckResult | None, target: Verdict | None) -> ExitCode:
+    if target is None or target is Verdict.error:
+        return ExitCode.BAD_INPUT
+    if _errors(check) or target in (Verdict.buffered, Verdict.partial):
+        return ExitCode.FINDINGS
+    if target is Verdict.inconclusive:
+        return ExitCode.INCONCLUSIVE
+    return ExitCode.OK
