@@ -120,8 +120,8 @@ def stream_answer(console: Console, backend_url: str) -> None:
     median = gaps[len(gaps) // 2] * 1000 if gaps else 0.0
     first = arrivals[0] * 1000 if arrivals else 0.0
     console.print(
-        f"\n\n[dim]{len(arrivals)} tokens, first after {first:.0f} ms, "
-        f"median gap {median:.1f} ms (by this simple client; versectl measures properly:)[/]"
+        f"\n\n[dim]{len(arrivals)} tokens, the first after {first:.0f} ms, then one every "
+        f"{median:.1f} ms (median). The same stream, timed by versectl:[/]"
     )
 
 
