@@ -10,7 +10,6 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.nginx import NginxServer
-from tests.support.scripted_server import Plan, scripted_server, sse_tokens
 from versectl.nginx.check import CheckOptions, run_check
 from versectl.nginx.live import running_nginx
 from versectl.nginx.load import load_config
@@ -38,9 +37,11 @@ def test_backend_unreachable_real_sockets(tmp_path: object) -> None:
     assert isinstance(tmp_path, Path)
     closed = _closed_port()
     site = tmp_path / "site.conf"
-    with scripted_server(Plan(sse_tokens(1, 0.0))) as backend:
+    # a listening socket is all a TCP connect needs: the kernel completes the handshake
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        backend_port = int(listener.getsockname()[1])
         site.write_text(_site(closed).replace("@PORT@", "8080"))
-        options = CheckOptions(backend_port=backend.port, offline=False)
+        options = CheckOptions(backend_port=backend_port, offline=False)
         found = [
             f
             for f in run_check(load_config([str(site)]), options).findings
@@ -48,9 +49,8 @@ def test_backend_unreachable_real_sockets(tmp_path: object) -> None:
         ]
         assert len(found) == 1
         assert f"127.0.0.1:{closed}" in found[0].message
-        assert f"port {backend.port} accepts connections" in found[0].message
-        site.write_text(_site(backend.port).replace("@PORT@", "8080"))
-        options = CheckOptions(backend_port=backend.port, offline=False)
+        assert f"port {backend_port} accepts connections" in found[0].message
+        site.write_text(_site(backend_port).replace("@PORT@", "8080"))
         found = [
             f
             for f in run_check(load_config([str(site)]), options).findings

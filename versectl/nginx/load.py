@@ -11,7 +11,8 @@ from pathlib import Path
 from versectl.errors import ConfigLoadError, ConfigParseError
 from versectl.nginx import sources
 from versectl.nginx.directive import Directive
-from versectl.nginx.parse import MAIN, Context, guess_context, parse_text
+from versectl.nginx.lexer import Token
+from versectl.nginx.parse import MAIN, Context, guess_context, lex, parse_tokens
 
 __all__ = ["ConfigLoadError", "ConfigParseError", "Directive", "LoadedConfig", "load_config"]
 
@@ -51,8 +52,8 @@ def load_config(source_paths: Sequence[str] | None = None) -> LoadedConfig:
 class _Loader:
     def __init__(self, source_set: sources.SourceSet) -> None:
         self.sources = source_set
-        self.texts: dict[str, str] = {}
         self.files: list[str] = []
+        self.tokens: dict[str, list[Token]] = {}
         self.parsed: dict[tuple[str, Context], tuple[Directive, ...]] = {}
         self.expanded: dict[tuple[str, Context], tuple[Directive, ...]] = {}
         self.warnings: list[str] = []
@@ -62,8 +63,7 @@ class _Loader:
         root: list[Directive] = []
         site_level = False
         for index, entry in enumerate(self.sources.entries):
-            text = self._text(entry)
-            ctx = guess_context(text, entry)
+            ctx = guess_context(self._tokens(entry))
             if index == 0:
                 site_level = ctx != MAIN
             self.prefixes = _prefixes(entry, ctx, self.sources.origin)
@@ -77,11 +77,11 @@ class _Loader:
             warnings=tuple(self.warnings),
         )
 
-    def _text(self, path: str) -> str:
-        if path not in self.texts:
-            self.texts[path] = self.sources.read(path)
+    def _tokens(self, path: str) -> list[Token]:
+        if path not in self.tokens:
+            self.tokens[path] = lex(self.sources.read(path), path)
             self.files.append(path)
-        return self.texts[path]
+        return self.tokens[path]
 
     def _expand_file(
         self, path: str, ctx: Context, stack: tuple[str, ...]
@@ -90,8 +90,11 @@ class _Loader:
         if key in self.expanded:
             return self.expanded[key]
         if key not in self.parsed:
-            self.parsed[key] = parse_text(self._text(path), path, ctx)
-        result = self._expand_block(self.parsed[key], ctx, (*stack, path))
+            self.parsed[key] = parse_tokens(self._tokens(path), path, ctx)
+        if not any(t == "include" and not q for t, _line, q in self._tokens(path)):
+            result = self.parsed[key]  # nothing to splice: the parsed tree is final
+        else:
+            result = self._expand_block(self.parsed[key], ctx, (*stack, path))
         self.expanded[key] = result
         return result
 

@@ -1,20 +1,18 @@
-"""One file's text -> a tree of Directives (includes left in place), with crossplane's lexer and
-directive analyzer, so syntax errors carry crossplane's message and the file:line nginx names."""
+"""One file's text -> a tree of Directives (includes left in place), with crossplane's tokens
+and directive analyzer, so syntax errors carry crossplane's message and the file:line."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterator
 
 from crossplane.analyzer import analyze, enter_block_ctx
 from crossplane.errors import NgxParserBaseException
-from crossplane.lexer import _balance_braces, _lex_file_object
 
 from versectl.errors import ConfigParseError
 from versectl.nginx.directive import Directive
+from versectl.nginx.lexer import Token, tokens
 
 Context = tuple[str, ...]
-Token = tuple[str, int, bool]
 
 MAIN: Context = ()
 HTTP: Context = ("http",)
@@ -26,29 +24,22 @@ _MAIN_ONLY = frozenset(
 )
 
 
-def lex(text: str, path: str) -> Iterator[Token]:
-    """crossplane's tokens `(token, line, quoted)` for `text`; unbalanced braces raise
-    ConfigParseError with crossplane's message."""
-    # crossplane's public `lex()` only reads from disk; its file-object lexer takes any text
-    # stream, which lets `nginx -T` dumps be parsed without re-reading the disk.
-    try:
-        yield from _balance_braces(_lex_file_object(io.StringIO(text)), path)
-    except NgxParserBaseException as exc:
-        raise ConfigParseError(str(exc.strerror), exc.filename or path, exc.lineno) from None
+def lex(text: str, path: str) -> list[Token]:
+    """The tokens `(token, line, quoted)` of `text`, comments left out (versectl.nginx.lexer:
+    crossplane's tokens, faster); unbalanced braces raise ConfigParseError."""
+    return tokens(text, path)
 
 
-def guess_context(text: str, path: str) -> Context:
+def guess_context(toks: list[Token]) -> Context:
     """The context a standalone file is written for: nginx.conf (main), a site file with
     `server {}` at top level (http), or a snippet of `location {}` blocks (server)."""
     names: set[str] = set()
     depth = 0
     expect_name = True
-    for token, _line, quoted in lex(text, path):
+    for token, _line, quoted in toks:
         if not quoted and token in ("{", "}", ";"):
             depth += {"{": 1, "}": -1, ";": 0}[token]
             expect_name = True
-        elif not quoted and token.startswith("#"):
-            continue
         elif expect_name:
             if depth == 0:
                 names.add(token)
@@ -62,9 +53,13 @@ def guess_context(text: str, path: str) -> Context:
 
 def parse_text(text: str, path: str, ctx: Context) -> tuple[Directive, ...]:
     """Parse one file written for context `ctx`; `include` statements are kept as they are."""
-    tokens = lex(text, path)
+    return parse_tokens(lex(text, path), path, ctx)
+
+
+def parse_tokens(toks: list[Token], path: str, ctx: Context) -> tuple[Directive, ...]:
+    """Parse the tokens of one file written for context `ctx`."""
     try:
-        block, closed_by = _parse_block(tokens, path, ctx)
+        block, closed_by = _parse_block(iter(toks), path, ctx)
     except NgxParserBaseException as exc:
         raise ConfigParseError(str(exc.strerror), exc.filename or path, exc.lineno) from None
     if closed_by is not None:  # _balance_braces already rejects this; belt and braces
@@ -80,8 +75,6 @@ def _parse_block(
     for token, line, quoted in tokens:
         if token == "}" and not quoted:  # noqa: S105 (a brace, not a password)
             return tuple(parsed), line
-        if token.startswith("#") and not quoted:
-            continue
         if not quoted and token in ("{", ";"):
             raise ConfigParseError(f'unexpected "{token}"', path, line)
         args: list[str] = []
@@ -107,8 +100,6 @@ def _read_args(tokens: Iterator[Token], args: list[str], path: str, name: str, l
     for token, _line, quoted in tokens:
         if not quoted and token in ("{", ";", "}"):
             return token
-        if token.startswith("#") and not quoted:
-            continue
         args.append(token)
     raise ConfigParseError(
         f'unexpected end of file, expecting ";" or "}}" after "{name}"', path, line

@@ -3,13 +3,14 @@ effective value and where it came from, each finding with file:line and its fix;
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-from rich.console import Console
-from rich.markup import escape
+from rich.text import Text
 
 from versectl.nginx.check import CheckResult
 from versectl.nginx.finding import Finding, Severity
+from versectl.nginx.model import Effective
 from versectl.nginx.rules.base import CheckedLocation
 from versectl.nginx.rules.conditions import module_prefix
 from versectl.report.output import OutputFormat, emit_json, print_warning, stdout_console
@@ -19,97 +20,101 @@ _MARK = {"error": "x", "warning": "!", "info": "i"}
 
 
 def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat: float) -> None:
+    del heartbeat  # the findings already say what it was compared with
     for note in result.notes:
         print_warning(note)
     if output_format == OutputFormat.json:
         emit_json(result.to_json())
         return
-    console = stdout_console()
-    _header(console, result)
+    # one Text printed once: rich's per-print cost matters for a config with 500 servers
+    out = Text()
+    _header(out, result)
     by_location: dict[tuple[str | None, int | None], list[Finding]] = {}
     for found in result.findings:
         by_location.setdefault((found.location_file, found.location_line), []).append(found)
     for loc in result.locations:
-        _location(console, loc, by_location.pop((loc.file, loc.line), []), heartbeat)
+        _location(out, loc, by_location.pop((loc.file, loc.line), []))
     rest = [f for group in by_location.values() for f in group]
     if rest:
-        console.print("[bold]configuration[/]")
+        out.append("configuration\n", style="bold")
         for found in rest:
-            _finding(console, found)
-        console.print()
-    _summary(console, result)
+            _finding(out, found, "  ")
+        out.append("\n")
+    _summary(out, result)
+    console = stdout_console()
+    if console.color_system is None:
+        # piped or NO_COLOR: rich would only strip the styles, slowly for 500 servers
+        sys.stdout.write(out.plain)
+        sys.stdout.flush()
+    else:
+        console.print(out, soft_wrap=True, end="")
 
 
-def _header(console: Console, result: CheckResult) -> None:
+def _header(out: Text, result: CheckResult) -> None:
     config = result.config
     files = len(config.files)
-    source = {
-        "flag": "--backend-port",
-        "default": "default",
-    }.get(result.backend.source, f"compose: {result.backend.detail}")
-    console.print(
-        f"[bold]check nginx[/] {escape(config.main_file)}"
-        f" ({files} file{'s' if files != 1 else ''}, {escape(config.origin)}); "
-        f"backend port {result.backend.port} ({escape(source)})"
+    source = {"flag": "--backend-port", "default": "default"}.get(
+        result.backend.source, f"compose: {result.backend.detail}"
+    )
+    out.append("check nginx ", style="bold")
+    out.append(
+        f"{config.main_file} ({files} file{'s' if files != 1 else ''}, {config.origin}); "
+        f"backend port {result.backend.port} ({source})\n"
     )
     if config.site_level:
-        console.print(
-            "[dim]a site file on its own: settings of the http{} level of nginx.conf are "
-            "not seen (they show as defaults)[/]"
+        out.append(
+            "a site file on its own: settings of the http{} level of nginx.conf are not seen "
+            "(they show as defaults)\n",
+            style="dim",
         )
-    console.print()
+    out.append("\n")
 
 
-def _location(
-    console: Console, loc: CheckedLocation, findings: list[Finding], heartbeat: float
-) -> None:
+def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
     match = loc.match
     names = " ".join(n or '""' for n in match.server_names)
-    listen = ", ".join(match.listen)
     location = match.location
     title = " ".join(location.args) if location is not None else "(none)"
-    console.print(
-        f"[bold]server[/] {escape(names)} [dim](listen {escape(listen)}, "
-        f"{escape(_short(match.server.file))}:{match.server.line})[/]"
+    out.append("server ", style="bold")
+    out.append(names)
+    out.append(
+        f" (listen {', '.join(match.listen)}, {_short(match.server.file)}:{match.server.line})\n",
+        style="dim",
     )
-    console.print(
-        f"  [bold]location {escape(title)}[/] [dim]{escape(_short(loc.file))}:{loc.line}[/]"
-        f"  <- {escape(', '.join(loc.uris))}"
-    )
+    out.append(f"  location {title}", style="bold")
+    out.append(f" {_short(loc.file)}:{loc.line}", style="dim")
+    out.append(f"  <- {', '.join(loc.uris)}\n")
     settings = loc.settings
     handler = settings.handler()
     if handler is None:
-        console.print("    [dim]forwards nowhere (no proxy_pass)[/]")
+        out.append("    forwards nowhere (no proxy_pass)\n", style="dim")
     else:
         targets = ", ".join(_target(t.to_json()) for t in loc.targets) or "?"
-        console.print(f"    {escape(handler.describe())} -> {escape(targets)}")
+        out.append(f"    {handler.describe()} -> {targets}\n")
         for name in _shown(settings, module_prefix(settings)):
-            console.print(f"    [dim]{escape(settings[name].describe())}[/]")
+            out.append(f"    {settings[name].describe()}\n", style="dim")
     if not findings:
-        console.print("    [green]no findings[/]")
+        out.append("    no findings\n", style="green")
     for found in findings:
-        _finding(console, found, indent="    ")
-    console.print()
+        _finding(out, found, "    ")
+    out.append("\n")
 
 
-def _shown(settings: object, prefix: str | None) -> list[str]:
-    from versectl.nginx.model import Effective
-
-    assert isinstance(settings, Effective)
-    names: list[str] = []
-    if prefix not in (None, "grpc"):
-        names += [f"{prefix}_buffering"]
+def _shown(settings: Effective, prefix: str | None) -> list[str]:
+    """The settings that decide streaming, for this location's upstream module."""
+    buffered = prefix not in (None, "grpc")
+    names: list[str] = [f"{prefix}_buffering"] if buffered else []
     if prefix == "proxy":
-        names += ["proxy_http_version"]
+        names.append("proxy_http_version")
     if prefix is not None:
-        names += [f"{prefix}_read_timeout"]
-    if prefix not in (None, "grpc"):
-        names += [f"{prefix}_cache"]
-    names += ["gzip"]
+        names.append(f"{prefix}_read_timeout")
+    if buffered:
+        names.append(f"{prefix}_cache")
+    names.append("gzip")
     if settings["gzip"].value == "on":
-        names += ["gzip_types"]
-    if prefix not in (None, "grpc") and settings[f"{prefix}_ignore_headers"].directives:
-        names += [f"{prefix}_ignore_headers"]
+        names.append("gzip_types")
+    if buffered and settings[f"{prefix}_ignore_headers"].directives:
+        names.append(f"{prefix}_ignore_headers")
     return names
 
 
@@ -121,30 +126,35 @@ def _target(doc: dict[str, object]) -> str:
     return f"{doc['host']}:{doc['port']}"
 
 
-def _finding(console: Console, found: Finding, indent: str = "  ") -> None:
-    style = _STYLE[found.severity.value]
-    console.print(
-        f"{indent}[{style}]{_MARK[found.severity.value]} {found.severity.value}[/] "
-        f"[bold]{found.rule}[/] [dim]{escape(_short(found.file))}:{found.line}[/]"
-    )
-    console.print(f"{indent}  {escape(found.message)}")
+def _finding(out: Text, found: Finding, indent: str) -> None:
+    severity = found.severity.value
+    out.append(indent)
+    out.append(f"{_MARK[severity]} {severity} ", style=_STYLE[severity])
+    out.append(found.rule, style="bold")
+    out.append(f" {_short(found.file)}:{found.line}\n", style="dim")
+    out.append(f"{indent}  {found.message}\n")
     if found.fix:
-        lines = found.fix.splitlines()
-        console.print(f"{indent}  [green]fix:[/] {escape(lines[0])}")
-        for line in lines[1:]:
-            console.print(f"{indent}       {escape(line)}")
+        first, *more = found.fix.splitlines()
+        out.append(f"{indent}  ")
+        out.append("fix: ", style="green")
+        out.append(f"{first}\n")
+        for line in more:
+            out.append(f"{indent}       {line}\n")
 
 
-def _summary(console: Console, result: CheckResult) -> None:
+def _summary(out: Text, result: CheckResult) -> None:
     counts = result.summary()
-    parts = []
-    for severity in Severity:
+    for index, severity in enumerate(Severity):
         n = counts[severity.value]
-        style = _STYLE[severity.value] if n else "dim"
-        parts.append(f"[{style}]{n} {severity.value}{'s' if n != 1 else ''}[/]")
-    console.print(", ".join(parts))
+        if index:
+            out.append(", ")
+        out.append(
+            f"{n} {severity.value}{'s' if n != 1 else ''}",
+            style=_STYLE[severity.value] if n else "dim",
+        )
+    out.append("\n")
     if counts["error"] or counts["warning"]:
-        console.print("[dim]`versectl explain RULE` says why and what to write instead.[/]")
+        out.append("`versectl explain RULE` says why and what to write instead.\n", style="dim")
 
 
 def _short(path: str) -> str:

@@ -111,13 +111,14 @@ def select_locations(
     """For every server (those matching `server_name`, when given) and URI, the location nginx
     selects; `location` is None where none matches. Order: servers in config order, then URIs."""
     matches: list[LocationMatch] = []
+    memo: Patterns = {}
     for http, server in servers(config):
         names = server_names(server)
         if server_name is not None and not server_name_matches(server_name, names):
             continue
         for uri in uris:
             path = uri.split("?", 1)[0].split("#", 1)[0] or "/"
-            found = find_location(server, path)
+            found = find_location(server, path, memo)
             chain = (http, server, *found)
             matches.append(
                 LocationMatch(
@@ -132,15 +133,17 @@ def select_locations(
     return matches
 
 
-def find_location(container: Directive, uri: str) -> tuple[Directive, ...]:
+def find_location(
+    container: Directive, uri: str, memo: Patterns | None = None
+) -> tuple[Directive, ...]:
     """The path of (nested) locations nginx selects for `uri` under `container`; () for none."""
-    path, _final = _search(container, uri)
+    path, _final = _search(container, uri, {} if memo is None else memo)
     return path
 
 
-def _search(container: Directive, uri: str) -> tuple[tuple[Directive, ...], bool]:
+def _search(container: Directive, uri: str, memo: Patterns) -> tuple[tuple[Directive, ...], bool]:
     """nginx's recursive search; `final` means an exact or regex match ended it."""
-    locations = [(d, location_pattern(d)) for d in container.children("location")]
+    locations = _patterns(container, memo)
     best: Directive | None = None
     best_len = -1
     noregex = False
@@ -155,7 +158,7 @@ def _search(container: Directive, uri: str) -> tuple[tuple[Directive, ...], bool
             best, best_len, noregex = loc, len(pat.pattern), pat.modifier == "^~"
     path: tuple[Directive, ...] = ()
     if best is not None:
-        nested, final = _search(best, uri)
+        nested, final = _search(best, uri, memo)
         if final:
             return (best, *nested), True
         path = (best, *nested)
@@ -164,9 +167,23 @@ def _search(container: Directive, uri: str) -> tuple[tuple[Directive, ...], bool
             if pat.modifier in ("~", "~*"):
                 regex = compile_regex(pat.pattern, pat.modifier == "~*")
                 if regex is not None and regex.search(uri):
-                    nested, _final = _search(loc, uri)
+                    nested, _final = _search(loc, uri, memo)
                     return (loc, *nested), True
     return path, False
+
+
+Patterns = dict[int, list[tuple[Directive, LocationPattern]]]
+
+
+def _patterns(container: Directive, memo: Patterns) -> list[tuple[Directive, LocationPattern]]:
+    """The container's locations with their parsed patterns, once per block and search run
+    (every URI searches the same blocks; the blocks outlive the memo, so ids stay unique)."""
+    found = memo.get(id(container))
+    if found is None:
+        found = memo[id(container)] = [
+            (d, location_pattern(d)) for d in container.children("location")
+        ]
+    return found
 
 
 @lru_cache(maxsize=4096)
