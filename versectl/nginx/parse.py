@@ -83,16 +83,30 @@ def _parse_block(
             raise ConfigParseError(f'directive "{token}" is not terminated by ";"', path, line)
         if token == "if":  # noqa: S105
             _strip_if_parentheses(args)
-        stmt = {"directive": token, "line": line, "args": args}
-        analyze(fname=path, stmt=stmt, term=term, ctx=ctx, strict=False)
+        _analyze(token, args, term, ctx, path, line)
         block: tuple[Directive, ...] | None = None
         if term == "{":
-            inner_ctx: Context = enter_block_ctx(stmt, ctx)
+            inner_ctx: Context = enter_block_ctx({"directive": token}, ctx)
             block, closed_by = _parse_block(tokens, path, inner_ctx)
             if closed_by is None:
                 raise ConfigParseError('unexpected end of file, expecting "}"', path, line)
         parsed.append(Directive(token, tuple(args), path, line, block))
     return tuple(parsed), None
+
+
+# crossplane's verdict depends only on these facts of a statement, and a big config repeats the
+# same few hundred combinations thousands of times: remember the ones that passed. (Failures are
+# not cached: their message quotes the statement's own value.)
+_PASSED: set[tuple[str, Context, str, int, bool]] = set()
+
+
+def _analyze(name: str, args: list[str], term: str, ctx: Context, path: str, line: int) -> None:
+    """crossplane's `analyze` (context and argument checks), memoized for valid statements."""
+    key = (name, ctx, term, len(args), len(args) == 1 and args[0].lower() in ("on", "off"))
+    if key not in _PASSED:
+        stmt = {"directive": name, "line": line, "args": args}
+        analyze(fname=path, stmt=stmt, term=term, ctx=ctx, strict=False)
+        _PASSED.add(key)
 
 
 def _read_args(tokens: Iterator[Token], args: list[str], path: str, name: str, line: int) -> str:

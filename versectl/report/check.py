@@ -111,7 +111,7 @@ def _shown(settings: Effective, prefix: str | None) -> list[str]:
     if buffered:
         names.append(f"{prefix}_cache")
     names.append("gzip")
-    if settings["gzip"].value == "on":
+    if settings["gzip"].value.lower() == "on":
         names.append("gzip_types")
     if buffered and settings[f"{prefix}_ignore_headers"].directives:
         names.append(f"{prefix}_ignore_headers")
