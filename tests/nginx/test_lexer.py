@@ -26,7 +26,7 @@ TRICKY = [
     "location /a#b { }",
     'add_header A "multi\nline";',
     "a\\ b c;",
-    "x \"q\"tail;",
+    'x "q"tail;',
 ]
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from versectl.nginx.finding import Finding, Severity
-from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.model import location_pattern
+from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding
 
 name = "no-proxy-pass"
 severity = Severity.error
@@ -50,17 +51,26 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
     for loc in ctx.locations:
         if loc.settings.handler() is not None:
             continue
-        returns = [d for d in loc.match.chain[-1].children("return")]
+        returns = list(loc.match.chain[-1].children("return"))
         answer = f"`{returns[0].render()}`" if returns else "a static file or 404"
-        for uri in loc.uris:
-            level = Severity.warning if uri in forwarded else Severity.error
-            names = " ".join(loc.match.server_names)
-            yield finding(
-                name,
-                level,
-                loc,
-                (loc.file, loc.line),
-                f"{loc.label} (server {names!r}) is selected for {uri} but forwards nowhere: "
-                f"nginx answers with {answer}",
-                f"proxy_pass http://127.0.0.1:{ctx.backend.port};",
-            )
+        alone = [uri for uri in loc.uris if uri not in forwarded]
+        names = " ".join(loc.match.server_names)
+        yield finding(
+            name,
+            Severity.error if alone else Severity.warning,
+            loc,
+            (loc.file, loc.line),
+            f"{loc.label} (server {names!r}) is selected for {', '.join(loc.uris)} but forwards "
+            f"nowhere: nginx answers with {answer}"
+            + ("" if alone else " (another server forwards these URIs)"),
+            _fix(loc, ctx.backend.port),
+        )
+
+
+def _fix(loc: CheckedLocation, port: int) -> str:
+    """proxy_pass in the location when it is meant for the API; else a location of its own
+    (proxying a catch-all `location /` would send the whole site to the backend)."""
+    pattern = location_pattern(loc.match.chain[-1]).pattern if loc.match.location else "/"
+    if pattern.strip("^$/") and any(uri.startswith(pattern) for uri in loc.uris):
+        return f"proxy_pass http://127.0.0.1:{port};"
+    return f"location /api/ {{ proxy_pass http://127.0.0.1:{port}; proxy_buffering off; }}"
