@@ -63,8 +63,8 @@ def _header(out: Text, result: CheckResult) -> None:
     )
     if config.site_level:
         out.append(
-            "a site file on its own: settings of the http{} level of nginx.conf are not seen "
-            "(they show as defaults)\n",
+            "a site file on its own: what nginx.conf itself sets in http{} is not seen "
+            "(such settings show as defaults here)\n",
             style="dim",
         )
     out.append("\n")

@@ -80,7 +80,7 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
                 Severity.warning,
                 loc,
                 (own.directives[0].file, own.directives[0].line),
-                f"the {defining}'s own {directive} (in {loc.label}) replaces the {outer.level}'s "
-                f"list ({outer.origin}): {names} no longer reach the backend",
+                f"the {defining} level's own {directive} (in {loc.label}) replaces the list set "
+                f"at {outer.level} level ({outer.origin}): {names} no longer reach the backend",
                 "\n".join(d.render() for d in dropped),
             )
