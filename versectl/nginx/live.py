@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import os
 import socket
+import time
 from pathlib import Path
 
 from versectl.nginx.load import LoadedConfig
@@ -108,7 +109,10 @@ def _start_time(pid: int) -> float | None:
 
 
 def _boot_time() -> float:
-    for line in Path("/proc/stat").read_text().splitlines():
-        if line.startswith("btime "):
-            return float(line.split()[1])
-    return 0.0
+    # /proc/stat's btime is whole seconds (and drifts against the wall clock); now minus
+    # /proc/uptime is good to a clock tick, on the same boot-time clock as starttime
+    try:
+        uptime = float(Path("/proc/uptime").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0.0
+    return time.time() - uptime

@@ -68,8 +68,8 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
             )
 
 
-# /proc gives the boot time in whole seconds: a start time computed from it can be up to 1 s
-# early, so a file saved just before a reload must not count as newer
+# a process start time from /proc is good to a clock tick, but a file saved in the same second
+# as a reload (versectl fix --reload) must not count as newer
 _CLOCK_SLACK = 1.0
 
 
