@@ -6,15 +6,11 @@ import asyncio
 import json
 import os
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from versectl.exit_codes import ExitCode
-from versectl.probe.analysis import aggregate
-from versectl.probe.request import build_request, parse_url
-from versectl.probe.runner import ProbeOutcome, ProbePlan, run_plan
-from versectl.probe.verdict import Verdict
 from versectl.report.output import (
     OutputFormat,
     emit_json,
@@ -22,16 +18,19 @@ from versectl.report.output import (
     stderr_console,
     stdout_console,
 )
-from versectl.report.probe import outcome_json, render_outcome
-from versectl.report.probe_live import LiveView
+
+if TYPE_CHECKING:
+    from versectl.probe.runner import ProbeOutcome, ProbePlan
+    from versectl.report.probe_live import LiveView
 
 EXIT_FOR_VERDICT = {
-    Verdict.streaming: ExitCode.OK,
-    Verdict.buffered: ExitCode.FINDINGS,
-    Verdict.partial: ExitCode.FINDINGS,
-    Verdict.error: ExitCode.BAD_INPUT,
-    Verdict.inconclusive: ExitCode.INCONCLUSIVE,
+    "streaming": ExitCode.OK,
+    "buffered": ExitCode.FINDINGS,
+    "partial": ExitCode.FINDINGS,
+    "error": ExitCode.BAD_INPUT,
+    "inconclusive": ExitCode.INCONCLUSIVE,
 }
+"""Keyed by the verdict's value: versectl.probe is imported only when the command runs."""
 
 
 def command(
@@ -90,6 +89,12 @@ def command(
     ] = None,
 ) -> None:
     """Time every event of an SSE stream as it arrives; verdict streaming/buffered/partial."""
+    # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.probe.analysis import aggregate
+    from versectl.probe.request import build_request, parse_url
+    from versectl.probe.runner import ProbePlan
+    from versectl.report.probe import outcome_json, render_outcome
+
     request = build_request(
         url,
         method=method,
@@ -119,10 +124,13 @@ def command(
         emit_json(outcome_json(outcome))
     else:
         render_outcome(outcome, stdout_console())
-    raise typer.Exit(EXIT_FOR_VERDICT[aggregate(outcome.target).verdict])
+    raise typer.Exit(EXIT_FOR_VERDICT[str(aggregate(outcome.target).verdict)])
 
 
 def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
+    from versectl.probe.runner import run_plan
+    from versectl.report.probe_live import LiveView
+
     if output_format is OutputFormat.json or not stderr_console().is_terminal:
         return asyncio.run(run_plan(plan))
     streams = plan.runs * plan.concurrency * (2 if plan.direct_url else 1)
@@ -131,6 +139,8 @@ def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
 
 
 async def _run_with_view(plan: ProbePlan, view: LiveView) -> ProbeOutcome:
+    from versectl.probe.runner import run_plan
+
     publisher = asyncio.create_task(view.publish_forever())
     try:
         return await run_plan(plan, view.observe)

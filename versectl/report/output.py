@@ -24,7 +24,7 @@ def stdout_console() -> Console:
 
 def stderr_console() -> Console:
     """The console for diagnostics, progress and errors; never pollutes JSON on stdout."""
-    return Console(stderr=True, highlight=False)
+    return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def emit_json(document: dict[str, Any]) -> None:
