@@ -107,7 +107,7 @@ def test_dockerignore_keeps_secrets_and_venv_out() -> None:
     assert ".env" in lines and ".venv" in lines and ".git" in lines
 
 
-def test_env_example_and_readme_section_name_every_setting() -> None:
+def test_env_example_and_readme_name_every_setting() -> None:
     names: list[str] = []
     for name, field in Settings.model_fields.items():
         alias = field.validation_alias
@@ -116,7 +116,7 @@ def test_env_example_and_readme_section_name_every_setting() -> None:
         else:
             names.append(f"VERSE_{name.upper()}")
     env_example = (ROOT / ".env.example").read_text()
-    readme = (ROOT / "verse_backend" / "README_SECTION.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     assert [n for n in names if n not in readme] == []
     # Compose fixes host, port, DB and proxy trust; the rest is the operator's to set.
     fixed = {
