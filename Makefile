@@ -25,7 +25,7 @@ nginx:
 demo: venv
 	$(BIN)/python -m versectl.demo
 
-test: venv nginx
+test: venv nginx lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 serve: venv
