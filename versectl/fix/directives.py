@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from versectl.fix.nginx_time import parse_time_ms
+from versectl.nginx.model.timeunits import parse_time
 
 _FLAGS = frozenset({"proxy_buffering", "proxy_cache", "gzip", "proxy_request_buffering"})
 _PER_NAME = frozenset({"proxy_set_header", "add_header"})
@@ -23,5 +23,5 @@ def normalized(name: str, args: list[str]) -> tuple[str, ...]:
     if name in _PER_NAME and args:
         return (name, args[0].lower(), *args[1:])
     if name in _TIMES and len(args) == 1:
-        return (name, str(parse_time_ms(args[0])))
+        return (name, str(parse_time(args[0])))
     return (name, *args)

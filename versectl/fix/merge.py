@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from versectl.errors import FixError
 from versectl.fix.directives import directive_key, normalized
 from versectl.fix.locate import indentation_of
-from versectl.fix.nginx_time import parse_time_ms
 from versectl.fix.proxy_target import retarget
 from versectl.fix.syntax import Comment, Statement, quote_word
 from versectl.fix.template import KEPT_MARKER, KeptChunk, TemplateBlock
+from versectl.nginx.model.timeunits import parse_time
 
 _DROPPED = {
     "proxy_set_header x-accel-buffering": (
@@ -86,8 +86,8 @@ def merge(
     if target.note:
         result.notes.append(target.note)
     timeouts = [s for s in user if s.name == "proxy_read_timeout" and len(s.args) == 1]
-    wanted = parse_time_ms(template.statement("proxy_read_timeout").args[0]) or 0
-    if timeouts and (parse_time_ms(timeouts[-1].args[0]) or 0) >= wanted:
+    wanted = parse_time(template.statement("proxy_read_timeout").args[0]) or 0
+    if timeouts and (parse_time(timeouts[-1].args[0]) or 0) >= wanted:
         result.args["proxy_read_timeout"] = timeouts[-1].args  # longer is fine: keep the user's
     by_key = {directive_key(s.name, s.args): s for s in user}
     connection = by_key.get("proxy_set_header connection")
