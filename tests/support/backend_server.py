@@ -30,6 +30,7 @@ from typing import Any, Literal
 import uvicorn
 from starlette.types import ASGIApp
 
+from tests.support.scripted_server import read_request
 from verse_backend.providers import anthropic_wire as wire
 
 STOP_TIMEOUT_S = 10.0
@@ -231,21 +232,6 @@ class FakeAnthropic:
             return self.requests[index]
 
 
-async def _read_http_request(
-    reader: asyncio.StreamReader,
-) -> tuple[str, str, dict[str, str], bytes]:
-    head = await reader.readuntil(b"\r\n\r\n")
-    request_line, *lines = head.decode("latin-1").split("\r\n")
-    method, path, _version = request_line.split(" ", 2)
-    headers: dict[str, str] = {}
-    for line in lines:
-        if ":" in line:
-            name, value = line.split(":", 1)
-            headers[name.strip().lower()] = value.strip()
-    body = await reader.readexactly(int(headers.get("content-length", "0")))
-    return method, path, headers, body
-
-
 def _chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
@@ -310,7 +296,8 @@ def _make_handler(fake: FakeAnthropic) -> Any:
         request: FakeRequest | None = None
         watcher: asyncio.Task[bytes] | None = None
         try:
-            method, path, headers, raw = await _read_http_request(reader)
+            request = await read_request(reader)
+            method, path, headers, raw = request.method, request.path, request.headers, request.body
             if method != "POST" or not path.startswith("/v1/messages"):
                 body = json.dumps(
                     {"type": "error", "error": {"type": "not_found_error", "message": "no"}}

@@ -111,7 +111,8 @@ def _encode_head(plan: Plan, request_version: str) -> tuple[bytes, str]:
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"), framing
 
 
-async def _read_request(reader: asyncio.StreamReader) -> RecordedRequest:
+async def read_request(reader: asyncio.StreamReader) -> RecordedRequest:
+    """One HTTP/1.x request head and its Content-Length body (test servers only)."""
     head = await reader.readuntil(b"\r\n\r\n")
     request_line, *header_lines = head.decode("latin-1").split("\r\n")
     method, path, version = request_line.split(" ", 2)
@@ -132,7 +133,7 @@ def _make_handler(
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sent: list[int] = []
         try:
-            request = await _read_request(reader)
+            request = await read_request(reader)
             server.requests.append(request)
             plan = plan_for(request)
             if plan.delay_headers:
