@@ -17,7 +17,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -31,18 +30,11 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from tests.support.scripted_server import read_request
+from tests.support.thread_server import listening_socket, serving_in_thread
 from verse_backend.providers import anthropic_wire as wire
 
 STOP_TIMEOUT_S = 10.0
 _LOG_TAIL_CHARS = 4000
-
-
-def _listening_socket() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
-    return sock
 
 
 def backend_env(tmp_path: Path, env: dict[str, str] | None = None) -> dict[str, str]:
@@ -81,7 +73,7 @@ def running_backend(tmp_path: Path, env: dict[str, str] | None = None) -> Iterat
     the same data (restart tests). The server's log is `tmp_path/backend-PORT.log`; when the
     server died, it is attached to the exception.
     """
-    sock = _listening_socket()
+    sock = listening_socket()
     port = int(sock.getsockname()[1])
     log_path = tmp_path / f"backend-{port}.log"
     command = [
@@ -143,7 +135,7 @@ def running_app_in_thread(app: ASGIApp) -> Iterator[str]:
     For tests that override dependencies or patch module state the server reads (e.g.
     `fastapi.routing._PING_INTERVAL`). Stopped (graceful timeout 1 s) on exit.
     """
-    sock = _listening_socket()
+    sock = listening_socket()
     port = int(sock.getsockname()[1])
     config = uvicorn.Config(
         app, log_level="warning", timeout_graceful_shutdown=1, lifespan="on", loop="asyncio"
@@ -349,37 +341,9 @@ def fake_anthropic_server(script: FakeScript | None = None) -> Iterator[FakeAnth
     gets one response (`connection: close`), following `fake.script` as it is when the request
     arrives.
     """
-    sock = _listening_socket()
+    sock = listening_socket()
     fake = FakeAnthropic(base_url=f"http://127.0.0.1:{sock.getsockname()[1]}")
     if script is not None:
         fake.script = script
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-    started = threading.Event()
-
-    async def serve() -> None:
-        server = await asyncio.start_server(_make_handler(fake), sock=sock)
-        started.set()
-        async with server:
-            await stop.wait()
-        current = asyncio.current_task()
-        handlers = [task for task in asyncio.all_tasks() if task is not current]
-        for task in handlers:
-            task.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
-
-    def run() -> None:
-        try:
-            loop.run_until_complete(serve())
-        finally:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.close()
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    started.wait(STOP_TIMEOUT_S)
-    try:
+    with serving_in_thread(sock, _make_handler(fake)):
         yield fake
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(STOP_TIMEOUT_S)

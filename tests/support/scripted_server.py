@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
+
+from tests.support.thread_server import listening_socket, serving_in_thread
 
 Framing = Literal["auto", "chunked", "close", "length"]
 
@@ -178,28 +179,7 @@ def _make_handler(
 def scripted_server(plan: Plan | Callable[[RecordedRequest], Plan]) -> Iterator[ScriptedServer]:
     """Serve `plan` (or a function of the request) on an ephemeral loopback port, in a thread."""
     plan_for = plan if callable(plan) else (lambda _request: plan)
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(128)
+    sock = listening_socket()
     server = ScriptedServer(port=int(sock.getsockname()[1]))
-    loop = asyncio.new_event_loop()
-    stop = asyncio.Event()
-
-    async def serve() -> None:
-        srv = await asyncio.start_server(_make_handler(server, plan_for), sock=sock)
-        async with srv:
-            await stop.wait()
-        current = asyncio.current_task()
-        handlers = [task for task in asyncio.all_tasks() if task is not current]
-        for task in handlers:
-            task.cancel()
-        await asyncio.gather(*handlers, return_exceptions=True)
-
-    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
-    thread.start()
-    try:
+    with serving_in_thread(sock, _make_handler(server, plan_for)):
         yield server
-    finally:
-        loop.call_soon_threadsafe(stop.set)
-        thread.join(timeout=10)
-        loop.close()
