@@ -85,7 +85,17 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "targets": [{"host": "localhost", "port": 8000}],
     }
     rules = {f["rule"]: f for f in doc["findings"]}
-    assert set(rules["port-mismatch"]) == {"rule", "severity", "file", "line", "message", "fix"}
+    assert set(rules["port-mismatch"]) == {
+        "rule",
+        "severity",
+        "file",
+        "line",
+        "message",
+        "fix",
+        "clients",
+    }
+    # a wrong port breaks every transport
+    assert rules["port-mismatch"]["clients"] == ["http1.1", "http1.1+tls", "h2"]
     assert rules["port-mismatch"]["fix"] == "proxy_pass http://localhost:7776;"
     assert rules["port-mismatch"]["line"] == 5
     assert rules["accel-request-header"]["severity"] == "info"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from versectl.nginx.clients import ALL_CLIENTS, ClientKind
+
 
 class Severity(StrEnum):
     """How sure the evidence (tests/e2e/test_check_truth.py) is that streaming breaks."""
@@ -36,6 +38,8 @@ class Finding:
     location_file: str | None = None
     location_line: int | None = None
     """Where the selected location block is (for grouping and for `versectl fix`)."""
+    clients: tuple[ClientKind, ...] = ALL_CLIENTS
+    """The kinds of client this finding really affects (default: every kind)."""
 
     def to_json(self) -> dict[str, object]:
         """The CONTRACT's finding object."""
@@ -46,4 +50,5 @@ class Finding:
             "line": self.line,
             "message": self.message,
             "fix": self.fix,
+            "clients": [c.value for c in self.clients],
         }
