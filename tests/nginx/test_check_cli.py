@@ -83,6 +83,11 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "uris": ["/api/chat/message", "/api/standalone-chat"],
         "proxy_pass": "http://localhost:8000",
         "targets": [{"host": "localhost", "port": 8000}],
+        "listeners": [
+            {"address": "*", "port": 80, "ssl": False, "http2": False, "default_server": True}
+        ],
+        "clients": ["http1.1"],
+        "ssl_buffer_size": None,
     }
     rules = {f["rule"]: f for f in doc["findings"]}
     assert set(rules["port-mismatch"]) == {
@@ -94,8 +99,8 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "fix",
         "clients",
     }
-    # a wrong port breaks every transport
-    assert rules["port-mismatch"]["clients"] == ["http1.1", "http1.1+tls", "h2"]
+    # a wrong port breaks every transport, and plain HTTP is the only one that reaches this server
+    assert rules["port-mismatch"]["clients"] == ["http1.1"]
     assert rules["port-mismatch"]["fix"] == "proxy_pass http://localhost:7776;"
     assert rules["port-mismatch"]["line"] == 5
     assert rules["accel-request-header"]["severity"] == "info"

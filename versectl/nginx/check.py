@@ -12,10 +12,12 @@ from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import LoadedConfig
 from versectl.nginx.model import (
     Effective,
+    ListenerModel,
     LocationMatch,
     Target,
     resolve_handler,
     select_locations,
+    servers,
     upstreams,
     variants,
 )
@@ -93,6 +95,9 @@ def location_json(loc: CheckedLocation) -> dict[str, object]:
         "uris": list(loc.uris),
         "proxy_pass": handler.value if handler is not None else None,
         "targets": [t.to_json() for t in loc.targets],
+        "listeners": loc.listeners.to_json(),
+        "clients": [c.value for c in loc.clients],
+        "ssl_buffer_size": loc.listeners.ssl_buffer_size.value if loc.listeners.tls else None,
     }
 
 
@@ -135,6 +140,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
 def checked_locations(config: LoadedConfig, matches: list[LocationMatch]) -> list[CheckedLocation]:
     """One entry per (server, location) actually selected, with all URIs that select it."""
     ups = upstreams(config)
+    listeners = ListenerModel(servers(config))
     grouped: dict[tuple[int, int], list[LocationMatch]] = {}
     for match in matches:
         if match.location is not None:
@@ -154,6 +160,7 @@ def checked_locations(config: LoadedConfig, matches: list[LocationMatch]) -> lis
                 settings=settings,
                 variants=tuple(Effective(chain) for chain in variants(first.chain)),
                 targets=targets,
+                listeners=listeners.for_server(first.server),
             )
         )
     return result

@@ -36,3 +36,21 @@ def ordered(kinds: Iterable[ClientKind]) -> tuple[ClientKind, ...]:
     """`kinds` in the fixed order of ALL_CLIENTS, without duplicates."""
     wanted = set(kinds)
     return tuple(k for k in ALL_CLIENTS if k in wanted)
+
+
+def names(kinds: Iterable[ClientKind]) -> str:
+    """`HTTP/2 browsers and plain HTTP`: the kinds' labels as one phrase."""
+    labels = [k.label for k in ordered(kinds)]
+    if len(labels) <= 1:
+        return "".join(labels) or "no client"
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
+
+
+def split_verdict(held: Iterable[ClientKind], reachable: Iterable[ClientKind], why: str) -> str:
+    """`held for X (why); streams for Y`: who of `reachable` is held and who streams."""
+    held_kinds = ordered(held)
+    rest = [k for k in ordered(reachable) if k not in held_kinds]
+    text = f"held for {names(held_kinds)} {why}".rstrip()
+    if rest:
+        text += f"; streams for {names(rest)}"
+    return text

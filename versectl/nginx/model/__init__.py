@@ -1,4 +1,5 @@
-"""What nginx does with a request: location selection, effective settings, backend targets."""
+"""What nginx does with a request: listeners, location selection, effective settings, backend
+targets."""
 
 from __future__ import annotations
 
@@ -9,6 +10,14 @@ from versectl.nginx.model.effective import (
     Setting,
     effective,
     variants,
+)
+from versectl.nginx.model.listeners import (
+    Listen,
+    Listener,
+    ListenerModel,
+    ServerListeners,
+    parse_address,
+    parse_listen,
 )
 from versectl.nginx.model.select import (
     LocationMatch,
@@ -26,14 +35,20 @@ __all__ = [
     "ARRAY_DIRECTIVES",
     "DEFAULTS",
     "Effective",
+    "Listen",
+    "Listener",
+    "ListenerModel",
     "LocationMatch",
     "LocationPattern",
+    "ServerListeners",
     "Setting",
     "Target",
     "effective",
     "find_location",
     "format_seconds",
     "location_pattern",
+    "parse_address",
+    "parse_listen",
     "parse_size",
     "parse_time",
     "resolve_handler",

@@ -48,6 +48,9 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "sub_filter_types": ("text/html",),
     "keepalive_timeout": ("75s",),
     "send_timeout": ("60s",),
+    "ssl": ("off",),
+    "ssl_buffer_size": ("16k",),
+    "http2": ("off",),
 }
 
 ARRAY_DIRECTIVES = frozenset(

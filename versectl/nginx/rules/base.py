@@ -7,9 +7,10 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from versectl.nginx.backend_port import BackendPort
+from versectl.nginx.clients import ALL_CLIENTS, ClientKind, ordered
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import LoadedConfig
-from versectl.nginx.model import Effective, LocationMatch, Target
+from versectl.nginx.model import Effective, LocationMatch, ServerListeners, Target
 
 EXPLAIN_SECTIONS = (
     "What it does",
@@ -31,6 +32,14 @@ class CheckedLocation:
     variants: tuple[Effective, ...]
     """`settings`, then the settings in force when each `if` block of the location applies."""
     targets: tuple[Target, ...]
+    listeners: ServerListeners
+    """The server's listeners: which kinds of client can reach this location."""
+
+    @property
+    def clients(self) -> tuple[ClientKind, ...]:
+        """The kinds of client that reach this location (every kind when the model knows of
+        none, e.g. only nginx 1.22's HTTP/2-only plain listeners)."""
+        return self.listeners.clients or ALL_CLIENTS
 
     @property
     def label(self) -> str:
@@ -90,8 +99,12 @@ def finding(
     where: tuple[str, int],
     message: str,
     fix: str | None = None,
+    clients: Iterable[ClientKind] | None = None,
 ) -> Finding:
-    """A Finding about `loc` (None: about the config as a whole) at `where` (file, line)."""
+    """A Finding about `loc` (None: about the config as a whole) at `where` (file, line),
+    affecting `clients` (default: every kind that reaches `loc`)."""
+    if clients is None:
+        clients = loc.clients if loc is not None else ALL_CLIENTS
     return Finding(
         rule=rule,
         severity=severity,
@@ -102,6 +115,7 @@ def finding(
         uri=loc.uris[0] if loc is not None else None,
         location_file=loc.file if loc is not None else None,
         location_line=loc.line if loc is not None else None,
+        clients=ordered(clients),
     )
 
 

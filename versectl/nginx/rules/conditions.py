@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from versectl.nginx.clients import ClientKind
 from versectl.nginx.directive import Directive
 from versectl.nginx.model import Effective, Setting
 from versectl.nginx.rules.base import CheckedLocation
@@ -92,3 +93,19 @@ def anchor(setting: Setting, loc: CheckedLocation) -> tuple[str, int]:
 
 def _short(stmt: Directive) -> str:
     return f"{stmt.file.rsplit('/', 1)[-1]}:{stmt.line}"
+
+
+def tls_hold(loc: CheckedLocation) -> str | None:
+    """When HTTP/1.1-over-TLS clients reach `loc`: why nginx holds a chunked, buffered answer
+    for them (measured on 1.22: its TLS layer collects the body until ssl_buffer_size fills or
+    the answer ends, while plain HTTP/1.1 and HTTP/2 get every chunk); else None."""
+    if ClientKind.http1_1_tls not in loc.clients:
+        return None
+    size = loc.listeners.ssl_buffer_size
+    shown = f"{size.value}, {size.origin}"
+    if loc.listeners.ssl_buffer_bytes < 16384:
+        return (
+            f"(nginx's TLS layer sends the answer in ssl_buffer_size pieces: {shown}; a smaller "
+            "buffer only shortens the wait)"
+        )
+    return f"(nginx's TLS layer collects it until ssl_buffer_size ({shown}) fills or it ends)"

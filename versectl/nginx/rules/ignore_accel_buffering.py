@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from versectl.nginx.clients import ClientKind, split_verdict
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding, first_variant
@@ -13,6 +14,7 @@ from versectl.nginx.rules.conditions import (
     buffering_on,
     ignores_accel_buffering,
     module_prefix,
+    tls_hold,
 )
 
 name = "ignore-accel-buffering"
@@ -68,12 +70,22 @@ def _judge(loc: CheckedLocation, settings: Effective, _index: int) -> Finding | 
     ]
     fix = f"{ignored.name} {' '.join(remaining)};" if remaining else None
     prefix = module_prefix(settings)
-    return finding(
-        name,
-        Severity.warning,
-        loc,
-        anchor(ignored, loc),
+    head = (
         f"{ignored.describe()} in {loc.label} while {prefix}_buffering is on: a backend's "
-        "X-Accel-Buffering: no cannot switch buffering off" + ("" if fix else "; remove this line"),
-        fix,
+        "X-Accel-Buffering: no cannot switch buffering off"
     )
+    tail = "" if fix else "; remove this line"
+    why = tls_hold(loc) if prefix == "proxy" else None
+    if why is not None:
+        tls = (ClientKind.http1_1_tls,)
+        return finding(
+            name,
+            Severity.error,
+            loc,
+            anchor(ignored, loc),
+            f"{head}, so even such a backend's answer is {split_verdict(tls, loc.clients, why)}"
+            f"{tail}",
+            fix,
+            clients=tls,
+        )
+    return finding(name, Severity.warning, loc, anchor(ignored, loc), head + tail, fix)

@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from versectl.nginx.clients import ClientKind, names, split_verdict
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding, first_variant
-from versectl.nginx.rules.conditions import anchor, buffering, http10_upstream, module_prefix
+from versectl.nginx.rules.conditions import (
+    anchor,
+    buffering,
+    http10_upstream,
+    ignores_accel_buffering,
+    module_prefix,
+    tls_hold,
+)
 
 name = "proxy-buffering"
 severity = Severity.error
@@ -85,12 +93,29 @@ def _judge(loc: CheckedLocation, settings: Effective, _index: int) -> Finding | 
             "in one piece at the end",
             fix,
         )
+    version = settings["proxy_http_version"]
+    why = tls_hold(loc)
+    if why is not None:
+        tls = (ClientKind.http1_1_tls,)
+        escape = (
+            "" if ignores_accel_buffering(settings) else " (unless it sends X-Accel-Buffering: no)"
+        )
+        return finding(
+            name,
+            Severity.error,
+            loc,
+            where,
+            f"{setting.describe()} with {version.describe()} in {loc.label}: a chunked answer"
+            f"{escape} is {split_verdict(tls, loc.clients, why)}",
+            fix,
+            clients=tls,
+        )
     return finding(
         name,
         Severity.warning,
         loc,
         where,
-        f"{setting.describe()} in {loc.label}: streams only while the backend chunks its "
-        "HTTP/1.1 answer or sends X-Accel-Buffering: no",
+        f"{setting.describe()} in {loc.label}: streams for {names(loc.clients)} only while the "
+        "backend chunks its HTTP/1.1 answer or sends X-Accel-Buffering: no",
         fix,
     )
