@@ -194,6 +194,8 @@ def test_check_nginx_reads_nginx_T_from_stdin(tmp_path: Path) -> None:
         (None, "no such file"),
         ("server {\n  location /api {\n", "unexpected end of file"),
         ("server { proxy_buffering maybe; }\n", ":1: invalid value"),
+        ("server {\n listen 70000 ssl;\n}\n", ':2: invalid port in "70000"'),
+        ("server { listen [::1 ssl; }\n", "invalid IPv6 address"),
     ],
 )
 def test_check_nginx_bad_input_exit_2(tmp_path: Path, content: str | None, expected: str) -> None:
@@ -206,6 +208,47 @@ def test_check_nginx_bad_input_exit_2(tmp_path: Path, content: str | None, expec
     # one message (rich may wrap it on a narrow terminal: compare without the line breaks)
     assert result.stderr.startswith("error:")
     assert expected in "".join(result.stderr.splitlines())
+
+
+TLS_SITE = """server {
+    listen 80;
+    listen 443 ssl http2;
+    server_name chat.example;
+    location /api { proxy_pass http://127.0.0.1:7776; proxy_http_version 1.1; }
+}
+server {
+    listen 8443 ssl;
+    server_name sdk.example;
+    ssl_buffer_size 1k;
+    location /api { proxy_pass http://127.0.0.1:7776; proxy_buffering off; }
+}
+"""
+
+
+def test_check_nginx_names_listeners_and_clients(tmp_path: Path) -> None:
+    path = tmp_path / "tls.conf"
+    path.write_text(TLS_SITE)
+    table = run("check", "nginx", str(path), "--offline", cwd=tmp_path)
+    assert table.returncode == 1, table.stderr  # an error for one kind of client is an error
+    assert (
+        "listeners *:80 default_server, *:443 ssl h2 default_server; ssl_buffer_size 16k (default)"
+        in table.stdout
+    )
+    assert "listeners *:8443 ssl default_server; ssl_buffer_size 1k (server, tls.conf:10)" in (
+        table.stdout
+    )
+    assert "for HTTP/1.1 over TLS clients (SDKs, curl --http1.1)\n" in table.stdout
+    doc = json.loads(run("check", "nginx", str(path), "--offline", "--format", "json").stdout)
+    chat, sdk = doc["locations"]
+    assert chat["listeners"] == [
+        {"address": "*", "port": 80, "ssl": False, "http2": False, "default_server": True},
+        {"address": "*", "port": 443, "ssl": True, "http2": True, "default_server": True},
+    ]
+    assert chat["clients"] == ["http1.1", "http1.1+tls", "h2"]
+    assert (sdk["clients"], sdk["ssl_buffer_size"]) == (["http1.1+tls"], "1k")
+    (held,) = [f for f in doc["findings"] if f["rule"] == "proxy-buffering"]
+    assert (held["severity"], held["clients"], held["line"]) == ("error", ["http1.1+tls"], 5)
+    assert "streams for plain HTTP and HTTP/2 browsers" in held["message"]
 
 
 def test_check_nginx_bad_input_positions(tmp_path: Path) -> None:

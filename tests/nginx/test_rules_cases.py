@@ -4,7 +4,8 @@
 A case may start with `# check: key=value ...` lines: backend_port, heartbeat, server_name,
 uri; `online` (live probes on, with a fake network where only `listening=PORT,...` accept)
 and `running=before|after|none` (a fake running nginx that loaded its config before or after
-the file was written, or none)."""
+the file was written, or none). A `# expect: severity=S clients=K,K` line says what one of
+the rule's findings on a firing case must be (the TLS variants `*_tls.conf`: issue 8)."""
 
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ def _options(path: Path) -> CheckOptions:
     )
 
 
+def _expected(path: Path) -> dict[str, str]:
+    for line in path.read_text().splitlines():
+        if line.startswith("# expect:"):
+            return dict(item.partition("=")[::2] for item in line.removeprefix("# expect:").split())
+    return {}
+
+
 def _findings(path: Path) -> list[Finding]:
     return list(run_check(load_config([str(path)]), _options(path)).findings)
 
@@ -65,6 +73,16 @@ def test_rule_fires_on_case(case: Path) -> None:
     for finding in found:
         assert finding.file and finding.line > 0
         assert finding.message
+    expected = _expected(case)
+    if expected:
+        seen = [(f.severity.value, ",".join(f.clients)) for f in found]
+        assert (expected["severity"], expected["clients"]) in seen, seen
+
+
+def test_rule_tls_variants_say_what_they_expect() -> None:
+    tls = [p for p in _cases(ok=False) if p.stem.endswith("_tls")]
+    assert len(tls) >= 5
+    assert all(_expected(p) for p in tls)
 
 
 @pytest.mark.parametrize("case", _cases(ok=True), ids=lambda p: f"{p.parent.name}/{p.stem}")

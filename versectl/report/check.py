@@ -9,6 +9,7 @@ from pathlib import Path
 from rich.text import Text
 
 from versectl.nginx.check import CheckResult
+from versectl.nginx.clients import names as client_names
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective
 from versectl.nginx.rules.base import CheckedLocation
@@ -81,6 +82,8 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
         f" (listen {', '.join(match.listen)}, {_short(match.server.file)}:{match.server.line})\n",
         style="dim",
     )
+    out.append(f"  listeners {loc.listeners.describe()}\n", style="dim")
+    out.append(f"  reached by {client_names(loc.clients)}\n", style="dim")
     out.append(f"  location {title}", style="bold")
     out.append(f" {_short(loc.file)}:{loc.line}", style="dim")
     out.append(f"  <- {', '.join(loc.uris)}\n")
@@ -131,7 +134,8 @@ def _finding(out: Text, found: Finding, indent: str) -> None:
     out.append(indent)
     out.append(f"{_MARK[severity]} {severity} ", style=_STYLE[severity])
     out.append(found.rule, style="bold")
-    out.append(f" {_short(found.file)}:{found.line}\n", style="dim")
+    out.append(f" {_short(found.file)}:{found.line}", style="dim")
+    out.append(f"  for {client_names(found.clients)}\n", style="dim")
     out.append(f"{indent}  {found.message}\n")
     if found.fix:
         first, *more = found.fix.splitlines()

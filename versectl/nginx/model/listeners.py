@@ -132,6 +132,8 @@ class Listener:
     """From `listen ... ssl` anywhere on it, or `ssl on;` in its default server."""
     http2: bool
     """From `listen ... http2` anywhere on it."""
+    legacy_ssl: bool
+    """TLS because the default server says `ssl on;` (no `listen ... ssl` on it)."""
     default_server: Directive
     """The server with `default_server` there, else the first server listening there: the one
     a client reaches whose Host/SNI names no server."""
@@ -196,16 +198,23 @@ class ServerListeners:
         return tuple(x for x in self.listeners if not x.ssl and x.http2)
 
     def describe(self) -> str:
-        """`*:443 ssl h2 (default), *:80; ssl_buffer_size 16k (default)`."""
+        """`*:443 ssl h2 default_server, *:80; ssl_buffer_size 16k (default)`."""
         parts = []
         for listener in self.listeners:
+            own = [x for x in self.listens if x.key == (listener.address, listener.port)]
             flags = " ssl" if listener.ssl else ""
             if self.speaks_h2(listener):
                 flags += " h2"
             elif listener.http2:
                 flags += " h2c-only"
+            if listener.legacy_ssl:
+                flags += " (ssl on; in its default server)"
+            elif (listener.ssl and not any(x.ssl for x in own)) or (
+                listener.http2 and not any(x.http2 for x in own)
+            ):
+                flags += " (from another server's listen on it)"
             if self.is_default(listener):
-                flags += " (default)"
+                flags += " default_server"
             parts.append(f"{listener.text}{flags}")
         text = ", ".join(parts)
         if self.tls:
@@ -270,6 +279,7 @@ class ListenerModel:
                     port=key[1],
                     ssl=ssl[key] or legacy_ssl,
                     http2=http2[key],
+                    legacy_ssl=legacy_ssl and not ssl[key],
                     default_server=chosen,
                     servers=tuple(members[key]),
                 )
