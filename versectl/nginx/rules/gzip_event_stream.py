@@ -29,7 +29,9 @@ With buffering on, nginx hands the body to its filters without a flush after eac
 gzip filter then keeps compressing into its buffer until the buffer fills or the stream ends.
 Measured on nginx 1.22 with `proxy_http_version 1.1`: a client without `Accept-Encoding: gzip`
 (curl) sees the stream, a client with it (every browser) gets ONE read at the end. With
-buffering off nginx flushes gzip after each event, and compressed events stream.
+buffering off nginx flushes gzip after each event, and compressed events stream. The hold is
+the gzip filter's, not the transport's: it affects gzip-accepting clients over plain HTTP,
+HTTP/1.1 over TLS and HTTP/2 alike, so the finding lists every kind that reaches the server.
 
 ## Example
 ```nginx

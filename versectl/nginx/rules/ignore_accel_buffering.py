@@ -30,7 +30,10 @@ A backend that sends `X-Accel-Buffering: no` (verse_backend, FastAPI's SSE, sse-
 switches buffering off for its own answer: measured, it then streams through every buffering
 and gzip combination nginx 1.22 offers. Ignoring the header takes that escape away: with gzip
 on text/event-stream the same backend is then held to the end (measured). Without gzip it
-still streams, but only because uvicorn chunks its body.
+still streams to plain HTTP and HTTP/2 clients, but only because uvicorn chunks its body; for
+HTTP/1.1 over TLS (SDKs, curl --http1.1) nginx's TLS layer then collects the chunks until
+`ssl_buffer_size` fills or the answer ends (issue 8: held), so on a server with a TLS listener
+this is an error for those clients, a warning on a plain-only server.
 
 ## Example
 ```nginx

@@ -25,7 +25,9 @@ explain = """\
 ## What it does
 Finds chat locations where `proxy_buffering` (or `uwsgi_`/`fastcgi_`/`scgi_buffering`) is on,
 which is nginx's default. It is an error when nginx also talks HTTP/1.0 to the backend (again
-the default), a warning when it talks HTTP/1.1.
+the default), and an error for HTTP/1.1-over-TLS clients when it talks HTTP/1.1 on a server
+with a TLS listener (`listen ... ssl`, or an `ssl on;` default server); on a plain-only server
+that case is a warning. Each finding lists the client kinds it affects (`clients`).
 
 ## Why it breaks streaming
 With buffering on, nginx reads the backend's answer into its buffers and passes it on when a
@@ -34,6 +36,16 @@ HTTP/1.0 request without chunked framing (what a standards-conforming server doe
 client as ONE read after the last token. It streams only when the backend chunks its body
 (HTTP/1.1, or uvicorn, which chunks even for HTTP/1.0) or sends `X-Accel-Buffering: no` -
 properties of the backend, not of nginx, that a gzip filter or `proxy_ignore_headers` defeat.
+
+The transport matters too (issue 8, nginx 1.22.1, 40 events 25 ms apart, HTTP/1.1 upstream,
+a chunking backend without `X-Accel-Buffering`): plain HTTP/1.1 streams (first byte 27 ms),
+HTTP/2 over TLS streams (5 ms), but HTTP/1.1 over TLS - curl --http1.1, the Python/Node SDKs,
+server-to-server calls, Chromium with HTTP/2 off - is HELD (first byte 1028 ms, the end):
+nginx's TLS layer collects a buffered answer until `ssl_buffer_size` (16k by default) fills
+or the answer ends. `ssl_buffer_size 1k` only shortens the wait (partial, first byte 771 ms).
+A TLS listener always reaches HTTP/1.1 clients: ALPN falls back to http/1.1 for every client
+that does not offer h2, and HTTP/2 on one `listen` of an address:port applies to every server
+there.
 
 ## Example
 ```nginx
@@ -49,12 +61,14 @@ location /api {
     proxy_buffering off;
 }
 ```
-`proxy_http_version 1.1;` alone also streams from a backend that chunks, but it rests on the
-backend; `proxy_buffering off;` does not.
+`proxy_http_version 1.1;` alone also streams from a backend that chunks, but only for plain
+HTTP and HTTP/2 clients, and it rests on the backend; `proxy_buffering off;` streams for every
+client kind. A smaller `ssl_buffer_size` is no substitute: it only shortens the wait.
 
 ## References
 - https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_buffering
 - https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_http_version
+- https://nginx.org/en/docs/http/ngx_http_ssl_module.html#ssl_buffer_size
 - tests/e2e/test_check_truth.py (the measured matrix: versectl/nginx/TRUTH_MATRIX.md)
 """
 
