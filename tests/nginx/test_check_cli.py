@@ -70,6 +70,7 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "locations",
         "findings",
         "summary",
+        "selection",
     }
     assert doc["version"] == 1 and doc["files"] == [str(site)]
     assert (doc["backend_port"], doc["backend_port_source"]) == (7776, "default")

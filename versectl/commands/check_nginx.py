@@ -35,6 +35,23 @@ def command(
         str | None,
         typer.Option("--server-name", help="Only the server block(s) answering this name."),
     ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            help="Judge only the server a request with this Host (and TLS SNI) reaches, "
+            "chosen as nginx does (server_name, default_server, first server).",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        str | None,
+        typer.Option(
+            "--port",
+            help="The port (or ADDRESS:PORT) that request arrives on. Default: every port.",
+            show_default=False,
+        ),
+    ] = None,
     backend_port: Annotated[
         int | None,
         typer.Option(
@@ -73,6 +90,7 @@ def command(
     from versectl.nginx.check import CheckOptions, run_check
     from versectl.nginx.finding import Severity
     from versectl.nginx.load import load_config
+    from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.check import render_check
 
     uris = tuple(uri) if uri else _DEFAULT_URIS
@@ -81,10 +99,15 @@ def command(
             raise InputError(f"--uri {item!r}: a request path starts with '/'")
     if heartbeat <= 0:
         raise InputError(f"--heartbeat {heartbeat:g}: must be a positive number of seconds")
+    if host is not None:
+        normalize_host(host)  # bad input fails before the config is read
+    listen_port = parse_port(port) if port is not None else None
     config = load_config(paths or None)
     options = CheckOptions(
         uris=uris,
         server_name=server_name,
+        host=host,
+        port=listen_port,
         backend_port=backend_port,
         compose=compose,
         heartbeat=heartbeat,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from versectl.errors import InputError
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
 from versectl.nginx.finding import Finding, Severity
@@ -21,6 +22,12 @@ from versectl.nginx.model import (
     upstreams,
     variants,
 )
+from versectl.nginx.model.server_select import (
+    ServerChoice,
+    listeners_for,
+    normalize_host,
+    select_server,
+)
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
 DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
@@ -33,6 +40,10 @@ class CheckOptions:
 
     uris: tuple[str, ...] = DEFAULT_URIS
     server_name: str | None = None
+    host: str | None = None
+    """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
+    port: tuple[str | None, int] | None = None
+    """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
     backend_port: int | None = None
     compose: str | None = None
     heartbeat: float = DEFAULT_HEARTBEAT
@@ -51,6 +62,10 @@ class CheckResult:
     unmatched: tuple[LocationMatch, ...]
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = field(default=())
+    selection: tuple[ServerChoice, ...] | None = None
+    """With --host/--port: the server(s) that request reaches, and why."""
+    options_host: str | None = None
+    """The --host the selection is for (normalized), None for a request without Host."""
 
     @property
     def files(self) -> tuple[str, ...]:
@@ -79,6 +94,9 @@ class CheckResult:
             "locations": [location_json(loc) for loc in self.locations],
             "findings": [f.to_json() for f in self.findings],
             "summary": self.summary(),
+            "selection": (
+                None if self.selection is None else [c.to_json() for c in self.selection]
+            ),
         }
 
 
@@ -106,8 +124,11 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     from versectl.nginx.rules import RULES
 
     backend = resolve_backend_port(options.backend_port, options.compose)
-    matches = select_locations(config, options.uris, options.server_name)
-    locations = checked_locations(config, matches)
+    model = ListenerModel(servers(config))
+    selection = _selection(model, options)
+    only = None if selection is None else [choice.server for choice in selection]
+    matches = select_locations(config, options.uris, options.server_name, only)
+    locations = checked_locations(config, matches, model)
     ctx = RuleContext(
         config=config,
         locations=locations,
@@ -134,13 +155,31 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         unmatched=tuple(ctx.unmatched),
         findings=tuple(unique),
         notes=(*config.warnings, *ctx.notes),
+        selection=selection,
+        options_host=normalize_host(options.host) if options.host is not None else None,
     )
 
 
-def checked_locations(config: LoadedConfig, matches: list[LocationMatch]) -> list[CheckedLocation]:
+def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoice, ...] | None:
+    """The servers a request for --host/--port reaches (one per listener), or None: all."""
+    if options.host is None and options.port is None:
+        return None
+    address, port = options.port if options.port is not None else (None, None)
+    listeners = listeners_for(model, port, address)
+    if not listeners:
+        where = f"{address}:{port}" if address else str(port)
+        raise InputError(f"--port {where}: no server listens there")
+    host = normalize_host(options.host) if options.host is not None else None
+    choices = [select_server(listener, host) for listener in listeners]
+    return tuple({id(c.server): c for c in reversed(choices)}.values())[::-1]
+
+
+def checked_locations(
+    config: LoadedConfig, matches: list[LocationMatch], listeners: ListenerModel | None = None
+) -> list[CheckedLocation]:
     """One entry per (server, location) actually selected, with all URIs that select it."""
     ups = upstreams(config)
-    listeners = ListenerModel(servers(config))
+    listeners = listeners or ListenerModel(servers(config))
     grouped: dict[tuple[int, int], list[LocationMatch]] = {}
     for match in matches:
         if match.location is not None:

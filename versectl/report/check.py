@@ -12,6 +12,7 @@ from versectl.nginx.check import CheckResult
 from versectl.nginx.clients import names as client_names
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective
+from versectl.nginx.model.select import server_names as server_names_of
 from versectl.nginx.rules.base import CheckedLocation
 from versectl.nginx.rules.conditions import module_prefix
 from versectl.report.output import OutputFormat, emit_json, print_warning, stdout_console
@@ -62,6 +63,13 @@ def _header(out: Text, result: CheckResult) -> None:
         f"{config.main_file} ({files} file{'s' if files != 1 else ''}, {config.origin}); "
         f"backend port {result.backend.port} ({source})\n"
     )
+    if result.selection is not None:
+        request = f"Host {result.options_host}" if result.options_host else "a request without Host"
+        for choice in result.selection:
+            names = " ".join(n or '""' for n in server_names_of(choice.server))
+            out.append(f"{request} on {choice.listener.text} reaches ", style="bold")
+            out.append(f"server {names} ({_short(choice.server.file)}:{choice.server.line})")
+            out.append(f": {choice.reason}\n", style="dim")
     if config.site_level:
         out.append(
             "a site file on its own: what nginx.conf itself sets in http{} is not seen "

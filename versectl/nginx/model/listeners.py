@@ -137,6 +137,8 @@ class Listener:
     default_server: Directive
     """The server with `default_server` there, else the first server listening there: the one
     a client reaches whose Host/SNI names no server."""
+    explicit_default: bool
+    """`default_server` was written (else the first server is the default)."""
     servers: tuple[Directive, ...]
 
     @property
@@ -281,6 +283,7 @@ class ListenerModel:
                     http2=http2[key],
                     legacy_ssl=legacy_ssl and not ssl[key],
                     default_server=chosen,
+                    explicit_default=key in default,
                     servers=tuple(members[key]),
                 )
             )

@@ -106,13 +106,20 @@ def server_name_matches(name: str, patterns: Sequence[str]) -> bool:
 
 
 def select_locations(
-    config: LoadedConfig, uris: Sequence[str], server_name: str | None = None
+    config: LoadedConfig,
+    uris: Sequence[str],
+    server_name: str | None = None,
+    only: Sequence[Directive] | None = None,
 ) -> list[LocationMatch]:
-    """For every server (those matching `server_name`, when given) and URI, the location nginx
-    selects; `location` is None where none matches. Order: servers in config order, then URIs."""
+    """For every server (those matching `server_name`, and among `only` when given) and URI,
+    the location nginx selects; `location` is None where none matches. Order: servers in
+    config order, then URIs."""
     matches: list[LocationMatch] = []
     memo: Patterns = {}
+    wanted = None if only is None else {id(s) for s in only}
     for http, server in servers(config):
+        if wanted is not None and id(server) not in wanted:
+            continue
         names = server_names(server)
         if server_name is not None and not server_name_matches(server_name, names):
             continue
