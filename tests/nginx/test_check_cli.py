@@ -252,6 +252,80 @@ def test_check_nginx_names_listeners_and_clients(tmp_path: Path) -> None:
     assert "streams for plain HTTP and HTTP/2 browsers" in held["message"]
 
 
+MULTI_SITE = """server {
+    listen 80 default_server;
+    server_name _;
+    return 301 https://$host$request_uri;
+}
+server {
+    listen 443 ssl http2;
+    server_name chat.example;
+    location /api { proxy_pass http://127.0.0.1:7776; proxy_buffering off; }
+}
+server {
+    listen 443 ssl;
+    server_name *.other.example;
+    location /api { proxy_pass http://127.0.0.1:7776; }
+}
+"""
+
+
+def test_check_nginx_host_judges_only_the_server_it_reaches(tmp_path: Path) -> None:
+    path = tmp_path / "multi.conf"
+    path.write_text(MULTI_SITE)
+    assert run("check", "nginx", str(path), "--offline", cwd=tmp_path).returncode == 1  # pooled
+    chat = run("check", "nginx", str(path), "--offline", "--host", "Chat.Example", cwd=tmp_path)
+    assert chat.returncode == 0, chat.stdout  # the other site's error is not this site's
+    assert "Host chat.example on *:443 reaches server chat.example (multi.conf:6): " in (
+        chat.stdout
+    )
+    assert "server_name chat.example" in chat.stdout
+    other = run(
+        "check",
+        "nginx",
+        str(path),
+        "--offline",
+        "--host",
+        "a.other.example",
+        "--port",
+        "443",
+        "--format",
+        "json",
+        cwd=tmp_path,
+    )
+    assert other.returncode == 1
+    doc = json.loads(other.stdout)
+    assert doc["selection"] == [
+        {
+            "file": str(path),
+            "line": 11,
+            "server_names": ["*.other.example"],
+            "listen": "*:443",
+            "reason": "server_name *.other.example",
+        }
+    ]
+    assert {loc["server_names"][0] for loc in doc["locations"]} == {"*.other.example"}
+    hostless = run("check", "nginx", str(path), "--offline", "--port", "443", cwd=tmp_path)
+    assert "a request without Host on *:443 reaches server chat.example" in hostless.stdout
+    assert "first server of *:443 (no Host)" in hostless.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--host", "a b"], "--host 'a b': not a host name"),
+        (["--port", "99999"], "--port '99999': a port"),
+        (["--port", "8080"], "--port 8080: no server listens there"),
+    ],
+)
+def test_check_nginx_host_port_bad_input(tmp_path: Path, args: list[str], expected: str) -> None:
+    path = tmp_path / "multi.conf"
+    path.write_text(MULTI_SITE)
+    result = run("check", "nginx", str(path), "--offline", *args, cwd=tmp_path)
+    assert result.returncode == 2 and result.stdout == ""
+    assert expected in "".join(result.stderr.splitlines())
+
+
 def test_check_nginx_bad_input_positions(tmp_path: Path) -> None:
     path = tmp_path / "site.conf"
     path.write_text("server {\n    location /api {\n        proxy_pass http://x;\n}\n")
