@@ -105,7 +105,7 @@ def tls_hold(loc: CheckedLocation) -> str | None:
     shown = f"{size.value}, {size.origin}"
     if loc.listeners.ssl_buffer_bytes < 16384:
         return (
-            f"(nginx's TLS layer sends the answer in ssl_buffer_size pieces: {shown}; a smaller "
-            "buffer only shortens the wait)"
+            f"(nginx's TLS layer sends it in bursts each time ssl_buffer_size fills: {shown}; "
+            "a smaller buffer is no fix)"
         )
     return f"(nginx's TLS layer collects it until ssl_buffer_size ({shown}) fills or it ends)"

@@ -42,7 +42,8 @@ a chunking backend without `X-Accel-Buffering`): plain HTTP/1.1 streams (first b
 HTTP/2 over TLS streams (5 ms), but HTTP/1.1 over TLS - curl --http1.1, the Python/Node SDKs,
 server-to-server calls, Chromium with HTTP/2 off - is HELD (first byte 1028 ms, the end):
 nginx's TLS layer collects a buffered answer until `ssl_buffer_size` (16k by default) fills
-or the answer ends. `ssl_buffer_size 1k` only shortens the wait (partial, first byte 771 ms).
+or the answer ends. `ssl_buffer_size 1k` only turns the hold into bursts, one each time 1 KiB
+fills (partial, first byte 771 ms); HTTP/2 is not affected by ssl_buffer_size.
 A TLS listener always reaches HTTP/1.1 clients: ALPN falls back to http/1.1 for every client
 that does not offer h2, and HTTP/2 on one `listen` of an address:port applies to every server
 there.
