@@ -263,7 +263,7 @@ class ListenerModel:
                 if key not in members:
                     order.append(key)
                     members[key], ssl[key], http2[key] = [], False, False
-                if server not in members[key]:
+                if not any(s is server for s in members[key]):  # identity: blocks compare deep
                     members[key].append(server)
                 ssl[key] = ssl[key] or listen.ssl
                 http2[key] = http2[key] or listen.http2
