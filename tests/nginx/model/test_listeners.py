@@ -42,7 +42,7 @@ def test_listen_address_forms(text: str, expected: tuple[str, int | None]) -> No
 
 
 @pytest.mark.parametrize(
-    "text", ["0", "70000", "host:", "host:x", "[::1", "[zz]:80", "unix:", ":80"]
+    "text", ["0", "70000", "host:", "host:x", "[::1", "[zz]:80", "unix:", ":80", ""]
 )
 def test_listen_address_nginx_rejects_is_a_parse_error(text: str) -> None:
     with pytest.raises(ConfigParseError):

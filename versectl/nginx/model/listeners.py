@@ -71,6 +71,8 @@ def parse_address(text: str, stmt: Directive | None = None) -> tuple[str, int | 
     """`443` -> (*, 443); `127.0.0.1` -> (127.0.0.1, 80); `[::]:443`; `unix:/x` (ngx_parse_url
     with listen = 1 and default_port = 80)."""
     where = _at(stmt)
+    if not text.strip():
+        raise ConfigParseError('no host in "" of the "listen" directive', *where)
     if text.lower().startswith("unix:"):
         if len(text) <= len("unix:"):
             raise ConfigParseError(f'no path in the unix domain socket "{text}"', *where)
