@@ -8,10 +8,8 @@ import json
 from rich.console import Console
 
 from tests.probe.records import record_from_reads, steady
-from versectl.probe.analysis import analyze
-from versectl.probe.attribution import attribute
-from versectl.probe.analysis import StreamAnalysis
-from versectl.probe.attribution import Attribution
+from versectl.probe.analysis import StreamAnalysis, analyze
+from versectl.probe.attribution import Attribution, attribute
 from versectl.probe.protocol import HttpVersion
 from versectl.probe.record import ProbeFailure
 from versectl.probe.runner import ProbeOutcome, TargetProbe

@@ -90,7 +90,7 @@ class _TimedStream(httpcore.AsyncNetworkStream):
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         await self._inner.write(buffer, timeout)
         t_ns = time.perf_counter_ns()
-        if self._h2 is None:
+        if self._h2 is None and buffer:
             self._h2 = buffer.startswith(_H2_PREFACE)
         if not self._h2 or _carries_request(buffer):
             self._clock.last_write_ns = t_ns
