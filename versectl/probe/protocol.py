@@ -17,7 +17,7 @@ class HttpVersion(StrEnum):
 
 CLIENT_LABELS: dict[str, str] = {
     "h2": "HTTP/2 over TLS (browsers)",
-    "http1.1+tls": "HTTP/1.1 over TLS (SDKs, curl --http1.1, server-to-server)",
+    "http1.1+tls": "HTTP/1.1 over TLS (SDKs, curl --http1.1)",
     "http1.1": "plain HTTP/1.1",
 }
 """Keyed by client kind: "h2", "http1.1+tls", "http1.1" (as check's findings name them)."""
