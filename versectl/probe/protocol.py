@@ -21,6 +21,13 @@ CLIENT_LABELS: dict[str, str] = {
     "http1.1": "plain HTTP/1.1",
 }
 """Keyed by client kind: "h2", "http1.1+tls", "http1.1" (as check's findings name them)."""
+ALL_CLIENT_KINDS: tuple[str, ...] = ("http1.1", "http1.1+tls", "h2")
+CLIENT_WHO: dict[str, str] = {
+    "h2": "browsers",
+    "http1.1+tls": "SDKs",
+    "http1.1": "plain-HTTP clients",
+}
+"""Who the client kind is, in a sentence ("SDKs get it at the end, browsers stream")."""
 
 
 def client_kind(version: str, url: str) -> str:
