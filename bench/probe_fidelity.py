@@ -5,6 +5,8 @@ the moment each write returned (perf_counter_ns: CLOCK_MONOTONIC, one clock for 
 The probe runs as users run it (`python -m versectl probe-stream`), once with the rich live view
 on (a terminal forced with FORCE_COLOR) and once with --format json. For every pair of
 consecutive events: |measured gap - sent gap|; median, p99 and max over all gaps.
+The HTTP/2 rows run the same schedule over TLS + h2 (`--http2`): the server speaks HTTP/2 with
+the h2 library, one DATA frame per event, stamped when the frame was handed to the kernel.
 A control row times the same stream with a bare blocking recv loop in a subprocess: the noise
 floor of the machine at that moment (2 shared cores: other work shows up in every row).
 Then -c 100 streams at once: the probe's CPU time (user+sys) per event.
@@ -21,12 +23,17 @@ import os
 import random
 import resource
 import socket
+import ssl
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from h2.config import H2Configuration
+from h2.connection import H2Connection
+from h2.events import RequestReceived, StreamEnded
 
 ROOT = Path(__file__).resolve().parent.parent
 HEAD = (
@@ -79,10 +86,74 @@ async def _handle(
         out.write(json.dumps(sent) + "\n")
 
 
-async def serve(events: int, seed: int, record: Path) -> None:
+async def _h2_pump(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, conn: H2Connection
+) -> None:
+    """Keep answering the client's frames (SETTINGS ack, WINDOW_UPDATE) while events go out."""
+    while data := await reader.read(65536):
+        conn.receive_data(data)
+        if pending := conn.data_to_send():
+            writer.write(pending)
+
+
+async def _handle_h2(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, gaps: list[float], record: Path
+) -> None:
+    """The same schedule over HTTP/2: written on the h2 library's state machine (sans-IO), as
+    no HTTP/2 server library lets one time each DATA frame's write."""
+    conn = H2Connection(H2Configuration(client_side=False, header_encoding="utf-8"))
+    conn.initiate_connection()
+    writer.write(conn.data_to_send())
+    stream_id: int | None = None
+    ended = False
+    while not ended:
+        data = await reader.read(65536)
+        if not data:
+            return
+        for event in conn.receive_data(data):
+            if isinstance(event, RequestReceived):
+                stream_id = event.stream_id
+            ended = ended or isinstance(event, StreamEnded)
+        writer.write(conn.data_to_send())
+    assert stream_id is not None
+    headers = [(":status", "200"), ("content-type", "text/event-stream"),
+               ("cache-control", "no-cache")]  # fmt: skip
+    conn.send_headers(stream_id, headers)
+    writer.write(conn.data_to_send())
+    await writer.drain()
+    pump = asyncio.create_task(_h2_pump(reader, writer, conn))
+    sent: list[int] = []
+    deadline = time.perf_counter()
+    for i, gap in enumerate(gaps):
+        deadline += gap
+        await asyncio.sleep(max(0.0, deadline - time.perf_counter()))
+        text = json.dumps({"text": f"tok{i} "})
+        conn.send_data(stream_id, f"event: token\ndata: {text}\n\n".encode())
+        writer.write(conn.data_to_send())  # TLS: encrypted and sent inside write(), as above
+        sent.append(time.perf_counter_ns())
+        await writer.drain()
+    conn.send_data(stream_id, b'event: done\ndata: {"tokens": %d}\n\n' % len(gaps))
+    conn.end_stream(stream_id)
+    writer.write(conn.data_to_send())
+    await writer.drain()
+    with record.open("a") as out:
+        out.write(json.dumps(sent) + "\n")
+    await asyncio.wait([pump], timeout=5)  # the client closes once it has read the end
+    pump.cancel()
+    writer.close()
+
+
+async def serve(events: int, seed: int, record: Path, tls: Path | None = None) -> None:
     gaps = schedule(events, seed)
+    context: ssl.SSLContext | None = None
+    handler = _handle
+    if tls is not None:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls / "cert.pem", tls / "key.pem")
+        context.set_alpn_protocols(["h2"])
+        handler = _handle_h2
     server = await asyncio.start_server(
-        lambda r, w: _handle(r, w, gaps, record), "127.0.0.1", 0, backlog=256
+        lambda r, w: handler(r, w, gaps, record), "127.0.0.1", 0, backlog=256, ssl=context
     )
     port = server.sockets[0].getsockname()[1]
     print(port, flush=True)
@@ -90,19 +161,34 @@ async def serve(events: int, seed: int, record: Path) -> None:
         await server.serve_forever()
 
 
-class ServerProcess:
-    """The event server in a subprocess; its sent times land in `record`, one line per stream."""
+def make_certificate(directory: Path) -> Path:
+    """A throwaway self-signed certificate for 127.0.0.1 (cert.pem, key.pem in `directory`)."""
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(directory / "key.pem"), "-out", str(directory / "cert.pem")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return directory
 
-    def __init__(self, events: int, seed: int) -> None:
+
+class ServerProcess:
+    """The event server in a subprocess; its sent times land in `record`, one line per stream.
+    With `tls` (a directory holding cert.pem and key.pem): HTTP/2 over TLS."""
+
+    def __init__(self, events: int, seed: int, tls: Path | None = None) -> None:
         self.record = Path(tempfile.mkstemp(prefix="probe-fidelity-", suffix=".jsonl")[1])
+        tls_args = ["--tls", str(tls)] if tls else []
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", "--events", str(events), "--seed", str(seed),
-             "--record", str(self.record)],
+             "--record", str(self.record), *tls_args],
             stdout=subprocess.PIPE,
             text=True,
         )  # fmt: skip
         assert self.proc.stdout is not None
-        self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}/stream"
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{int(self.proc.stdout.readline())}/stream"
+        self.probe_args = ["--http2", "--cacert", str(tls / "cert.pem")] if tls else []
 
     def sent(self) -> list[list[int]]:
         return [json.loads(line) for line in self.record.read_text().splitlines()]
@@ -179,14 +265,16 @@ def gap_errors(arrivals_ms: list[float], sent_ns: list[int]) -> list[float]:
     ]
 
 
-def fidelity(events: int, repeats: int, live: bool) -> dict[str, float]:
+def fidelity(events: int, repeats: int, live: bool, tls: Path | None = None) -> dict[str, float]:
     errors: list[float] = []
     renders = 0
     for repeat in range(repeats):
-        server = ServerProcess(events, seed=repeat)
+        server = ServerProcess(events, seed=repeat, tls=tls)
         try:
-            document, stderr, _cpu = run_probe(server.url, live=live)
+            document, stderr, _cpu = run_probe(server.url, *server.probe_args, live=live)
             result = document["results"][0]  # type: ignore[index]
+            if tls is not None and result["http_version"] != "HTTP/2":
+                raise SystemExit(f"the HTTP/2 row was answered in {result['http_version']}")
             errors += gap_errors(result["arrivals_ms"], server.sent()[0])
             renders += stderr.count("probing")
         finally:
@@ -204,11 +292,12 @@ def _summary(errors: list[float]) -> dict[str, float]:
     }
 
 
-def cpu_per_event(concurrency: int, events: int) -> dict[str, float]:
-    server = ServerProcess(events, seed=99)
+def cpu_per_event(concurrency: int, events: int, tls: Path | None = None) -> dict[str, float]:
+    server = ServerProcess(events, seed=99, tls=tls)
     try:
-        baseline_doc, _, baseline_cpu = run_probe(server.url, live=False)
-        document, _, cpu = run_probe(server.url, "-c", str(concurrency), live=False)
+        extra = server.probe_args
+        baseline_doc, _, baseline_cpu = run_probe(server.url, *extra, live=False)
+        document, _, cpu = run_probe(server.url, *extra, "-c", str(concurrency), live=False)
     finally:
         server.close()
     result = document["results"][0]  # type: ignore[index]
@@ -233,20 +322,29 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     parser.add_argument("--record", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--control", metavar="URL", help=argparse.SUPPRESS)
+    parser.add_argument("--tls", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.control:
         control_client(args.control)
         return
     if args.serve:
-        asyncio.run(serve(args.events, args.seed, args.record))
+        asyncio.run(serve(args.events, args.seed, args.record, args.tls))
         return
     print(f"probe fidelity: {args.events} events x {args.repeats} runs, gaps 2-25 ms, loopback")
     print(f"  (load average before: {os.getloadavg()[0]:.2f}; 2 cores shared with whatever runs)")
-    rows = [
-        ("live view on", fidelity(args.events, args.repeats, live=True)),
-        ("--format json", fidelity(args.events, args.repeats, live=False)),
-        ("bare recv loop", control(args.events, args.repeats)),
-    ]
+    with tempfile.TemporaryDirectory(prefix="probe-fidelity-tls-") as tmp:
+        tls = make_certificate(Path(tmp))
+        rows = [
+            ("live view on", fidelity(args.events, args.repeats, live=True)),
+            ("--format json", fidelity(args.events, args.repeats, live=False)),
+            ("h2+TLS, live", fidelity(args.events, args.repeats, live=True, tls=tls)),
+            ("h2+TLS, json", fidelity(args.events, args.repeats, live=False, tls=tls)),
+            ("bare recv loop", control(args.events, args.repeats)),
+        ]
+        cpu_rows = [
+            ("HTTP/1.1", cpu_per_event(args.concurrency, 200)),
+            ("h2+TLS", cpu_per_event(args.concurrency, 200, tls=tls)),
+        ]
     for label, f in rows:
         frames = f" ({f['live_frames']} live frames drawn)" if f.get("live_frames") else ""
         print(
@@ -254,12 +352,12 @@ def main() -> None:
             f"median {f['median_ms']:.3f} ms, p99 {f['p99_ms']:.3f} ms, max {f['max_ms']:.3f} ms"
             + frames
         )
-    c = cpu_per_event(args.concurrency, 200)
-    print(
-        f"  -c {c['streams']}: {c['events']} events, probe CPU {c['cpu_s']:.2f} s = "
-        f"{c['cpu_us_per_event']:.0f} us/event ({c['cpu_us_per_event_net']:.0f} us/event without "
-        f"start-up); verdicts {c['verdicts']}"
-    )
+    for label, c in cpu_rows:
+        print(
+            f"  -c {c['streams']} {label}: {c['events']} events, probe CPU {c['cpu_s']:.2f} s = "
+            f"{c['cpu_us_per_event']:.0f} us/event ({c['cpu_us_per_event_net']:.0f} us/event "
+            f"without start-up); verdicts {c['verdicts']}"
+        )
 
 
 if __name__ == "__main__":

@@ -2,17 +2,20 @@
 
 Neither half alone says what to do: a probe that streams can hide a config that holds any
 backend without `X-Accel-Buffering: no`; a clean config says nothing of a CDN in front or a
-config never reloaded. The advice here comes from reading both.
+config never reloaded. The advice here comes from reading both. An https URL is probed as a
+browser (HTTP/2) and as an SDK (HTTP/1.1) and read with the client kinds check's findings name.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from versectl.exit_codes import ExitCode
 from versectl.nginx.check import CheckResult
 from versectl.nginx.finding import Finding, Severity
 from versectl.probe.analysis import StreamAnalysis, aggregate
+from versectl.probe.protocol import ALL_CLIENT_KINDS, CLIENT_WHO
 from versectl.probe.runner import ProbeOutcome
 from versectl.probe.verdict import Verdict
 
@@ -30,6 +33,8 @@ WIRING_RULES = frozenset(
     {"port-mismatch", "backend-unreachable", "missing-location", "no-proxy-pass"}
 )
 """Rules whose findings explain a proxy that cannot reach the backend at all."""
+HELD = (Verdict.buffered, Verdict.partial)
+_HOW_HELD = {Verdict.buffered: "get it at the end", Verdict.partial: "get it in bursts"}
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,56 @@ def _errors(check: CheckResult | None, rules: frozenset[str] | None = None) -> l
     ]
 
 
+def finding_clients(found: Finding) -> tuple[str, ...]:
+    """The client kinds a finding affects (`Finding.clients`; every kind where not modelled)."""
+    return tuple(str(kind) for kind in getattr(found, "clients", ALL_CLIENT_KINDS))
+
+
+def verdicts_by_client(probe: ProbeOutcome | None) -> dict[str, Verdict]:
+    """The aggregate verdict of the target for each client kind probed."""
+    if probe is None:
+        return {}
+    return {t.client: aggregate(t.analyses).verdict for t in probe.targets if t.analyses}
+
+
+def protocol_advice(findings: Sequence[Finding], by_client: dict[str, Verdict]) -> str | None:
+    """When some client kinds stream and others are held: who, why, and does check agree."""
+    held = {c: v for c, v in by_client.items() if v in HELD}
+    streaming = [c for c, v in by_client.items() if v is Verdict.streaming]
+    if not held or not streaming:
+        return None
+    probe_says = ", ".join(f"{CLIENT_WHO[c]} {_HOW_HELD[v]}" for c, v in held.items())
+    probe_says += ", " + " and ".join(CLIENT_WHO[c] for c in streaming) + " stream"
+    kinds = ", ".join(held)
+    tls_hold = "http1.1+tls" in held and "h2" in streaming
+    why = " (nginx's TLS buffer, ssl_buffer_size, while proxy_buffering is on)" if tls_hold else ""
+    findings = [
+        f
+        for f in findings
+        if f.rule in BUFFERING_RULES and f.severity in (Severity.error, Severity.warning)
+    ]
+    # a finding that names exactly the held kinds (and none that stream) is check agreeing
+    naming = [
+        f
+        for f in findings
+        if set(held) <= set(finding_clients(f)) and not set(streaming) & set(finding_clients(f))
+    ]
+    fix = ". `versectl fix --write` turns proxy_buffering off for the stream"
+    if naming:
+        where = ", ".join(_where(f) for f in naming)
+        return f"check says held for {kinds} ({where}); the probe agrees: {probe_says}{why}{fix}"
+    if findings:
+        where = ", ".join(_where(f) for f in findings)
+        return (
+            f"the probe: {probe_says}{why}; check has {where} but does not say it holds only "
+            f"{kinds}{fix}"
+        )
+    return (
+        f"the probe: {probe_says}{why}; check names no buffering finding for {kinds}: look "
+        "for another proxy or CDN in front, or a config edited but never reloaded"
+    )
+
+
 def _verdict(analyses: list[StreamAnalysis] | None) -> Verdict | None:
     return aggregate(analyses).verdict if analyses else None
 
@@ -82,6 +137,7 @@ def diagnose(
     direct = _verdict(probe.direct) if probe else None
     buffering = _errors(check, BUFFERING_RULES)
     wiring = _errors(check, WIRING_RULES)
+    by_protocol = protocol_advice(check.findings if check else (), verdicts_by_client(probe))
     if check_error is not None:
         advice.append(f"the nginx config could not be checked: {check_error}")
     if probe_error is not None:
@@ -103,6 +159,8 @@ def diagnose(
             advice.append(
                 f"the stream through nginx failed ({_first_error(probe.target if probe else None)})"
             )
+    elif by_protocol is not None:
+        advice.append(by_protocol)
     elif target in (Verdict.buffered, Verdict.partial):
         if direct in (Verdict.buffered, Verdict.partial):
             advice.append(

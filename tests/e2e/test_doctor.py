@@ -1,4 +1,5 @@
-"""`versectl doctor` through a real nginx in front of the real backend: advice from both halves."""
+"""`versectl doctor` through a real nginx in front of the real backend: advice from both halves;
+over TLS, the probe per protocol read with the client kinds of check's findings."""
 
 from __future__ import annotations
 
@@ -6,14 +7,20 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import nginx_templates
+from tests.probe.certificates import https_url, self_signed, tls_site
 from tests.support.backend_server import running_backend
 from tests.support.nginx import NginxServer, free_port
+from tests.support.scripted_server import Plan, scripted_server, sse_tokens
 from versectl.demo.story import BROKEN_SITE
+from versectl.doctor import protocol_advice
+from versectl.nginx.finding import Finding, Severity
+from versectl.probe.verdict import Verdict
 
 CHAT = "/api/chat/message"
 
@@ -71,3 +78,69 @@ def test_doctor_says_the_backend_is_down(nginx: Callable[[str], NginxServer]) ->
     advice = " ".join(doc["advice"])  # type: ignore[arg-type]
     assert "backend itself does not answer" in advice
     assert "port-mismatch" in advice or "backend-unreachable" in advice
+
+
+def test_doctor_tls_reads_the_probe_per_protocol_with_the_check(
+    nginx: Callable[[str], NginxServer], tmp_path: Path
+) -> None:
+    """The issue's config over `listen ssl http2`, a backend that chunks without
+    X-Accel-Buffering: browsers (HTTP/2) stream, SDKs (HTTP/1.1 over TLS) get it at the end."""
+    certificate = self_signed(tmp_path / "tls")
+    with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
+        location = (
+            f"        proxy_pass http://127.0.0.1:{backend.port};\n"
+            "        proxy_http_version 1.1;\n"
+        )
+        server = nginx(tls_site(certificate, location))
+        args = [sys.executable, "-m", "versectl", "doctor", https_url(server.port, CHAT)]
+        args += ["--format", "json", "--config", str(server.conf_path), "--no-login"]
+        args += ["--backend-port", str(backend.port), "--cacert", str(certificate.cert)]
+        done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
+    assert "Traceback" not in done.stderr, done.stderr
+    doc = json.loads(done.stdout)
+    assert doc["verdicts_by_client"] == {"h2": "streaming", "http1.1+tls": "buffered"}
+    h2, h1, direct = doc["probe"]["results"]
+    assert (h2["http_version"], h1["http_version"], direct["role"]) == (
+        "HTTP/2",
+        "HTTP/1.1",
+        "direct",
+    )
+    assert done.returncode == 1, doc["advice"]
+    advice = doc["advice"][0]
+    assert "SDKs get it at the end, browsers stream" in advice, advice
+    assert "TLS buffer" in advice and "proxy-buffering" in advice, advice
+    assert str(server.site_path) in advice
+
+
+@dataclass(frozen=True)
+class _ModelledFinding(Finding):
+    """A finding with the client kinds check's listener model gives it (Finding.clients)."""
+
+    clients: tuple[str, ...] = ("http1.1+tls",)
+
+
+def _buffering(clients: tuple[str, ...]) -> Finding:
+    return _ModelledFinding(
+        "proxy-buffering", Severity.error, "site.conf", 4, "held", clients=clients
+    )
+
+
+def test_doctor_protocol_advice_check_agrees_with_the_probe() -> None:
+    by_client = {"h2": Verdict.streaming, "http1.1+tls": Verdict.buffered}
+    advice = protocol_advice([_buffering(("http1.1+tls",))], by_client)
+    assert advice is not None
+    assert advice.startswith(
+        "check says held for http1.1+tls (proxy-buffering (site.conf:4)); the probe agrees: "
+        "SDKs get it at the end, browsers stream"
+    )
+
+
+def test_doctor_protocol_advice_when_check_does_not_name_the_held_clients() -> None:
+    by_client = {"h2": Verdict.streaming, "http1.1+tls": Verdict.partial}
+    everyone = protocol_advice([_buffering(("http1.1", "http1.1+tls", "h2"))], by_client)
+    assert everyone is not None and "SDKs get it in bursts, browsers stream" in everyone
+    assert "does not say it holds only http1.1+tls" in everyone
+    silent = protocol_advice([], by_client)
+    assert silent is not None and "check names no buffering finding" in silent
+    same = {"h2": Verdict.streaming, "http1.1+tls": Verdict.streaming}
+    assert protocol_advice([_buffering(("http1.1+tls",))], same) is None

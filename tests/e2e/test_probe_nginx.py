@@ -2,7 +2,8 @@
 
 The template location streams; gzip of text/event-stream with buffering holds the stream; a bare
 proxy_pass to an HTTP/1.0-style (close-delimited) backend holds a short stream and releases a
-long one in ~4 KiB bursts; --direct names the proxy.
+long one in ~4 KiB bursts; --direct names the proxy. Over TLS with buffering on, HTTP/2 streams
+while HTTP/1.1 is held by nginx's TLS buffer: an https URL gets a verdict per protocol.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.probe.certificates import Certificate, https_url, self_signed, tls_site
 from tests.support.backend_server import running_backend
 from tests.support.nginx import NginxServer
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
@@ -135,3 +137,81 @@ def test_probe_nginx_template_streams_a_close_delimited_backend(
         code, document = _probe(server.url + "/api/x")
     result = document["results"][0]  # type: ignore[index]
     assert (code, result["verdict"]) == (0, "streaming"), result["evidence"]
+
+
+def _tls_site(certificate: Certificate, backend_port: int, location_body: str) -> str:
+    body = f"        proxy_pass http://127.0.0.1:{backend_port};\n{location_body}"
+    return tls_site(certificate, body)
+
+
+def test_probe_nginx_tls_h2_streams_while_http11_over_tls_is_held(
+    nginx: Callable[[str], NginxServer], tmp_path: Path
+) -> None:
+    """The issue's config: `listen ssl http2`, proxy_http_version 1.1, buffering on, and a
+    backend that chunks without X-Accel-Buffering: browsers stream, SDKs get it at the end."""
+    certificate = self_signed(tmp_path / "tls")
+    with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
+        assert ("X-Accel-Buffering", "no") not in Plan([]).headers
+        server = nginx(_tls_site(certificate, backend.port, "        proxy_http_version 1.1;\n"))
+        url = https_url(server.port)
+        code, document = _probe(url, "--cacert", str(certificate.cert))
+        forced_code, forced = _probe(url, "--cacert", str(certificate.cert), "--http2")
+    h2, h1 = document["results"]  # type: ignore[misc]
+    assert code == 1, (h2["evidence"], h1["evidence"])  # the worst of the two
+    assert (h2["http_version"], h2["client"]) == ("HTTP/2", "h2")
+    assert (h1["http_version"], h1["client"]) == ("HTTP/1.1", "http1.1+tls")
+    assert h2["verdict"] == "streaming", h2["evidence"]
+    assert h1["verdict"] == "buffered", h1["evidence"]
+    assert set(h1) >= {"url", "status", "events", "arrivals_ms", "itl_ms", "advice"}
+    assert "attribution" not in h2
+    attribution = h1["attribution"]
+    assert attribution["clients"] == ["http1.1+tls"]
+    assert attribution["summary"].startswith(
+        "held for HTTP/1.1 over TLS only: nginx's TLS buffer (ssl_buffer_size) while "
+        "proxy_buffering is on"
+    )
+    (only,) = forced["results"]  # type: ignore[misc]
+    assert (forced_code, only["http_version"], only["verdict"]) == (0, "HTTP/2", "streaming")
+
+
+def test_probe_nginx_tls_buffering_off_streams_for_both_and_direct_agrees(
+    nginx: Callable[[str], NginxServer], tmp_path: Path
+) -> None:
+    certificate = self_signed(tmp_path / "tls")
+    with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
+        site = _tls_site(certificate, backend.port, "        proxy_buffering off;\n")
+        server = nginx(site)
+        code, document = _probe(
+            https_url(server.port),
+            "--cacert",
+            str(certificate.cert),
+            "--direct",
+            backend.url + "/api/x",
+        )
+    h2, h1, direct = document["results"]  # type: ignore[misc]
+    assert code == 0, (h2["evidence"], h1["evidence"])
+    assert [r["http_version"] for r in (h2, h1, direct)] == ["HTTP/2", "HTTP/1.1", "HTTP/1.1"]
+    assert [r["role"] for r in (h2, h1, direct)] == ["target", "target", "direct"]
+    assert h2["verdict"] == h1["verdict"] == direct["verdict"] == "streaming"
+    assert h1["attribution"]["hop"] == h2["attribution"]["hop"] == "none"
+
+
+def test_probe_nginx_tls_table_shows_both_verdicts_side_by_side(
+    nginx: Callable[[str], NginxServer], tmp_path: Path
+) -> None:
+    certificate = self_signed(tmp_path / "tls")
+    with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
+        server = nginx(_tls_site(certificate, backend.port, "        proxy_http_version 1.1;\n"))
+        done = subprocess.run(
+            [sys.executable, "-m", "versectl", "probe-stream", https_url(server.port),
+             "--cacert", str(certificate.cert)],
+            capture_output=True, text=True, timeout=90, check=False,
+            env={**os.environ, "COLUMNS": "140"},
+        )  # fmt: skip
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stdout.splitlines()
+    header = next(line for line in lines if line.lstrip().startswith("HTTP/2 over TLS"))
+    verdicts = next(line for line in lines if line.startswith("verdict ") and "buffered" in line)
+    assert "HTTP/1.1 over TLS" in header
+    assert verdicts.index("streaming") < verdicts.index("buffered")  # h2 left, HTTP/1.1 right
+    assert "held for HTTP/1.1 over TLS only" in " ".join(done.stdout.split())

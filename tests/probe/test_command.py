@@ -80,6 +80,8 @@ def test_command_bad_input_is_one_clean_line(tmp_path: Path) -> None:
         ["http://h/x", "-H", "broken"],
         ["http://h/x", "--direct", "nope"],
         ["http://h/x", "-n", "0"],
+        ["https://h/x", "--http2", "--http1.1"],
+        ["https://h/x", "--cacert", f"{tmp_path}/missing.pem"],
     ):
         done = _run(*args)
         assert done.returncode == 2, (args, done.stderr)

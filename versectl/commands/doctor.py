@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -60,21 +62,33 @@ def command(
     ] = "VERSE_PASSWORD",  # noqa: S107 (a variable's name, not a password)
     timeout: Annotated[float, typer.Option(help="Seconds allowed per stream, in total.")] = 120.0,
     insecure: Annotated[bool, typer.Option(help="Skip TLS certificate verification.")] = False,
+    cacert: Annotated[
+        Path | None,
+        typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
 ) -> None:
-    """Check + probe (direct and through nginx) + advice, in one report."""
+    """Check + probe (direct and through nginx) + advice, in one report.
+
+    An https URL is probed over HTTP/2 (as a browser) and HTTP/1.1 (as an SDK).
+    """
     # imported here: `versectl --help` stays fast
     from versectl.doctor import diagnose
     from versectl.nginx.backend_port import resolve_backend_port
     from versectl.nginx.check import CheckOptions, run_check
     from versectl.nginx.load import load_config
+    from versectl.probe.client import make_ssl_context
+    from versectl.probe.protocol import versions_to_probe
     from versectl.probe.request import build_request, parse_url
     from versectl.probe.runner import ProbePlan, run_plan
     from versectl.report.doctor import render_diagnosis
 
     request = build_request(url, timeout=timeout, insecure=insecure)
+    if cacert is not None:
+        request = dataclasses.replace(request, cacert=str(cacert))
+        make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
     path = parse_url(url).raw_path.decode("ascii").split("?")[0] or "/"
     check = check_error = None
     port = resolve_backend_port(backend_port, compose).port
@@ -93,6 +107,7 @@ def command(
     direct_url = str(parse_url(direct or f"http://127.0.0.1:{port}{path}", "--direct"))
     plan = ProbePlan(
         request=request,
+        versions=tuple(versions_to_probe(request.url, None)),
         direct_url=direct_url,
         login_password=os.environ.get(password_env, "") if login else None,
     )

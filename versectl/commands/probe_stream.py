@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from versectl.errors import InputError
 from versectl.exit_codes import ExitCode
 from versectl.report.output import (
     OutputFormat,
@@ -80,6 +82,21 @@ def command(
     timeout: Annotated[float, typer.Option(help="Seconds allowed per stream, in total.")] = 120.0,
     connect_timeout: Annotated[float, typer.Option(help="Seconds allowed to connect.")] = 5.0,
     insecure: Annotated[bool, typer.Option(help="Skip TLS certificate verification.")] = False,
+    cacert: Annotated[
+        Path | None,
+        typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
+    ] = None,
+    http2: Annotated[
+        bool,
+        typer.Option(
+            "--http2",
+            help="Only HTTP/2 (h2 by ALPN over TLS; h2c prior knowledge on http://). "
+            "Default for https: both HTTP/2 (as a browser) and HTTP/1.1 (as an SDK).",
+        ),
+    ] = False,
+    http1_1: Annotated[
+        bool, typer.Option("--http1.1", help="Only HTTP/1.1 (the default for http:// URLs).")
+    ] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
@@ -88,13 +105,22 @@ def command(
         typer.Option(help="Also write the JSON document to this file (with either --format)."),
     ] = None,
 ) -> None:
-    """Time every event of an SSE stream as it arrives; verdict streaming/buffered/partial."""
+    """Time every event of an SSE stream as it arrives; verdict streaming/buffered/partial.
+
+    An https URL is probed over HTTP/2 (as a browser) and HTTP/1.1 (as an SDK), a verdict
+    each; the exit code is the worst of them.
+    """
     # imported here, not at module level: `versectl --help` and other commands stay fast
     from versectl.probe.analysis import aggregate
+    from versectl.probe.client import make_ssl_context
+    from versectl.probe.protocol import HttpVersion, versions_to_probe
     from versectl.probe.request import build_request, parse_url
     from versectl.probe.runner import ProbePlan
     from versectl.report.probe import outcome_json, render_outcome
 
+    if http2 and http1_1:
+        raise InputError("--http2 and --http1.1 exclude each other: give one, or neither")
+    forced = HttpVersion.http2 if http2 else HttpVersion.http1_1 if http1_1 else None
     request = build_request(
         url,
         method=method,
@@ -105,10 +131,14 @@ def command(
         connect_timeout=connect_timeout,
         insecure=insecure,
     )
+    if cacert is not None:
+        request = dataclasses.replace(request, cacert=str(cacert))
+        make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
     if direct is not None:
         direct = str(parse_url(direct, "--direct"))
     plan = ProbePlan(
         request=request,
+        versions=tuple(versions_to_probe(request.url, forced)),
         direct_url=direct,
         runs=runs,
         concurrency=concurrency,
@@ -133,7 +163,7 @@ def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
 
     if output_format is OutputFormat.json or not stderr_console().is_terminal:
         return asyncio.run(run_plan(plan))
-    streams = plan.runs * plan.concurrency * (2 if plan.direct_url else 1)
+    streams = plan.runs * plan.concurrency * (len(plan.versions) + (1 if plan.direct_url else 0))
     with LiveView(streams) as view:
         return asyncio.run(_run_with_view(plan, view))
 

@@ -51,10 +51,24 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
         and stats.ttft_ms is not None
         and stats.ttft_ms - stats.ttfb_ms < 5
     ):
+        if record.over_tls_http1:
+            cause = (
+                "over TLS, nginx's TLS buffer (ssl_buffer_size, 16 KiB) holds the headers with "
+                "the body while proxy_buffering is on (compare --http2); or a bare proxy_pass "
+                "talks HTTP/1.0 to the backend (rule http-version)"
+            )
+        else:
+            cause = (
+                "a proxy waited for its buffer to fill; with a bare proxy_pass nginx talks "
+                "HTTP/1.0 to the backend (rule http-version)"
+            )
         lines.append(
-            f"even the headers were held ({stats.ttfb_ms:.0f} ms, with the first events): "
-            "a proxy waited for its buffer to fill; with a bare proxy_pass nginx talks "
-            "HTTP/1.0 to the backend (rule http-version)"
+            f"even the headers were held ({stats.ttfb_ms:.0f} ms, with the first events): {cause}"
+        )
+    if record.asked_version == "HTTP/2" and record.http_version == "HTTP/1.1":
+        lines.append(
+            "the server did not offer HTTP/2 (ALPN chose http/1.1): browsers get HTTP/1.1 "
+            "over TLS here too"
         )
     for name in cdns(headers):
         if held:

@@ -2,7 +2,9 @@
 
 The stamp is taken inside the network stream that httpcore reads from, the moment the read
 returns and before HTTP parsing, so several HTTP chunks that came in one read share it and a
-read that completed the headers and the first events gives both the same time.
+read that completed the headers and the first events gives both the same time. Over HTTP/2 the
+same holds per DATA frame: httpcore reads only when no frame of the stream is waiting, so the
+frames a read completed are handed out, stamped with that read, before the next read.
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ from typing import Any
 
 import httpcore
 import httpx
+from hyperframe.exceptions import HyperframeError
+from hyperframe.frame import ContinuationFrame, DataFrame, Frame, HeadersFrame
 
+from versectl.errors import InputError
 from versectl.probe.encoding import ACCEPT_ENCODING, BodyDecoder, ContentDecodingError
 from versectl.probe.failures import classify
+from versectl.probe.protocol import HttpVersion
 from versectl.probe.record import Arrival, ProbeFailure, ProbeRequest, Redirect, StreamRecord
 from versectl.probe.sse import SSEParser, SSEProtocolError
 
@@ -32,6 +38,8 @@ DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
     ("User-Agent", USER_AGENT),
 )
 _ERROR_BODY_LIMIT = 1024
+_H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+_H2_FRAME_HEADER = 9
 
 
 class _ReadClock:
@@ -44,10 +52,34 @@ class _ReadClock:
         self.connected_ns = 0
 
 
+def _carries_request(buffer: bytes) -> bool:
+    """Whether an HTTP/2 write holds request frames (HEADERS, CONTINUATION, DATA).
+
+    The other writes (SETTINGS and PING acknowledgements, WINDOW_UPDATE) answer frames the
+    server sent, some of them after the request: they must not move the origin of every time.
+    h2 writes whole frames, so walking the 9-byte headers (via hyperframe) is enough.
+    """
+    view = memoryview(buffer)
+    if view[: len(_H2_PREFACE)] == _H2_PREFACE:
+        view = view[len(_H2_PREFACE) :]
+    while len(view) >= _H2_FRAME_HEADER:
+        try:
+            frame, length = Frame.parse_frame_header(view[:_H2_FRAME_HEADER])
+        except HyperframeError:  # a frame type this hyperframe does not know: not a request
+            length = int.from_bytes(view[:3], "big")
+        else:
+            if isinstance(frame, HeadersFrame | ContinuationFrame | DataFrame):
+                return True
+        view = view[_H2_FRAME_HEADER + length :]
+    return False
+
+
 class _TimedStream(httpcore.AsyncNetworkStream):
     def __init__(self, inner: httpcore.AsyncNetworkStream, clock: _ReadClock) -> None:
         self._inner = inner
         self._clock = clock
+        self._h2: bool | None = None
+        """Known at the first write: HTTP/2 starts with its connection preface."""
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:  # noqa: ASYNC109 (httpcore's interface)
         data = await self._inner.read(max_bytes, timeout)
@@ -57,7 +89,11 @@ class _TimedStream(httpcore.AsyncNetworkStream):
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:  # noqa: ASYNC109
         await self._inner.write(buffer, timeout)
-        self._clock.last_write_ns = time.perf_counter_ns()
+        t_ns = time.perf_counter_ns()
+        if self._h2 is None and buffer:
+            self._h2 = buffer.startswith(_H2_PREFACE)
+        if not self._h2 or _carries_request(buffer):
+            self._clock.last_write_ns = t_ns
 
     async def aclose(self) -> None:
         await self._inner.aclose()
@@ -98,22 +134,43 @@ class _TimedBackend(httpcore.AsyncNetworkBackend):
 
 
 class _TimedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport (its exception mapping, HTTP/1.1 only) over the timed backend.
+    """httpx's transport (its exception mapping) over the timed backend, speaking one version.
 
     httpx does not take a network backend, so the pool is rebuilt with the same settings; the
     attribute is private, which is why httpx is pinned below 1.0 in pyproject.toml.
+    HTTP/2 over TLS offers h2 and http/1.1 by ALPN, as curl --http2 and browsers do (a server
+    without h2 gets HTTP/1.1 and the record says so); over plain HTTP it is h2c with prior
+    knowledge (httpcore has no Upgrade: h2c), which only servers listening for h2c answer.
     """
 
-    def __init__(self, ssl_context: ssl.SSLContext, clock: _ReadClock) -> None:
+    def __init__(
+        self, ssl_context: ssl.SSLContext, clock: _ReadClock, request: ProbeRequest
+    ) -> None:
+        http2 = request.http_version == HttpVersion.http2
+        tls = httpx.URL(request.url).scheme == "https"
         super().__init__(verify=ssl_context, trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context, max_connections=4, network_backend=_TimedBackend(clock)
+            ssl_context=ssl_context,
+            max_connections=4,
+            http1=not http2 or tls,
+            http2=http2,
+            network_backend=_TimedBackend(clock),
         )
 
 
-def make_ssl_context(insecure: bool) -> ssl.SSLContext:
-    """One context for every stream of a probe (building one costs milliseconds)."""
-    return httpx.create_ssl_context(verify=not insecure, trust_env=False)
+def make_ssl_context(insecure: bool, cacert: str | None = None) -> ssl.SSLContext:
+    """One context for every stream of a probe (building one costs milliseconds).
+
+    httpcore sets the ALPN protocols on the context at each connect: HTTP/2 and HTTP/1.1
+    probes running at once need a context each. `cacert`: trust these CAs, not the system's.
+    """
+    if insecure or cacert is None:
+        return httpx.create_ssl_context(verify=not insecure, trust_env=False)
+    try:
+        return ssl.create_default_context(cafile=cacert)
+    except (OSError, ssl.SSLError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise InputError(f"--cacert {cacert}: cannot load CA certificates ({reason})") from None
 
 
 async def probe_stream(
@@ -128,12 +185,13 @@ async def probe_stream(
     everything observed until then kept.
     """
     record = record or StreamRecord(url=request.url)
+    record.asked_version = request.http_version
     clock = _ReadClock()
-    context = ssl_context or make_ssl_context(request.insecure)
+    context = ssl_context or make_ssl_context(request.insecure, request.cacert)
     timeout = httpx.Timeout(request.connect_timeout, read=None, write=request.timeout, pool=None)
     record.started_ns = time.perf_counter_ns()
     async with httpx.AsyncClient(
-        transport=_TimedTransport(context, clock),
+        transport=_TimedTransport(context, clock, request),
         follow_redirects=True,
         timeout=timeout,
         cookies=dict(request.cookies),
@@ -145,7 +203,7 @@ async def probe_stream(
         except TimeoutError:
             record.error = ProbeFailure("timeout", _timeout_message(record, request.timeout))
         except (httpx.HTTPError, OSError) as exc:
-            record.error = classify(exc, request.url)
+            record.error = _h2c_failure(record, request, classify(exc, request.url))
         except (SSEProtocolError, ContentDecodingError) as exc:
             record.error = ProbeFailure("protocol", str(exc))
     record.ended_ns = record.ended_ns or time.perf_counter_ns()
@@ -238,6 +296,21 @@ async def _http_error_message(response: httpx.Response) -> str:
     reason = response.reason_phrase or ""
     message = f"HTTP {response.status_code} {reason}".rstrip()
     return f"{message}: {excerpt}" if excerpt else message
+
+
+def _h2c_failure(
+    record: StreamRecord, request: ProbeRequest, failure: ProbeFailure
+) -> ProbeFailure:
+    """A protocol failure of HTTP/2 with prior knowledge: the server answered in HTTP/1.1."""
+    plain = httpx.URL(request.url).scheme == "http"
+    h2c = request.http_version == HttpVersion.http2 and plain
+    if not h2c or failure.kind != "protocol" or record.status is not None:
+        return failure
+    return ProbeFailure(
+        "protocol",
+        "no HTTP/2 answer over plain HTTP: --http2 on an http:// URL speaks h2c with prior "
+        "knowledge, which this server does not (nginx: listen ... http2 without ssl)",
+    )
 
 
 def _timeout_message(record: StreamRecord, seconds: float) -> str:

@@ -50,6 +50,10 @@ class ProbeRequest:
     timeout: float = 120.0
     connect_timeout: float = 5.0
     insecure: bool = False
+    http_version: str = "HTTP/1.1"
+    """"HTTP/1.1" or "HTTP/2" (versectl.probe.protocol.HttpVersion): what the probe speaks."""
+    cacert: str | None = None
+    """A PEM file of CA certificates to trust instead of the system's (curl's --cacert)."""
 
 
 @dataclass
@@ -65,7 +69,10 @@ class StreamRecord:
     headers_ns: int | None = None
     ended_ns: int | None = None
     status: int | None = None
+    asked_version: str | None = None
+    """The HTTP version the probe offered (ProbeRequest.http_version)."""
     http_version: str | None = None
+    """The one the server answered in ("HTTP/1.1", "HTTP/2"), once it answered."""
     final_url: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     redirects: list[Redirect] = field(default_factory=list)
@@ -79,6 +86,12 @@ class StreamRecord:
     unfinished_bytes: int = 0
     """Bytes after the last complete event when the stream ended (an event cut short)."""
     error: ProbeFailure | None = None
+
+    @property
+    def over_tls_http1(self) -> bool:
+        """HTTP/1.x over TLS: the transport nginx's TLS buffer holds (see attribution.py)."""
+        version = self.http_version or self.asked_version or "HTTP/1.1"
+        return self.url.startswith("https:") and version.startswith("HTTP/1")
 
     @property
     def body_bytes(self) -> int:

@@ -1,4 +1,5 @@
-"""Run the probe plan: -n runs of -c concurrent streams, to the target and to --direct."""
+"""Run the probe plan: -n runs of -c concurrent streams, to the target over each HTTP version
+(HTTP/2 as a browser, HTTP/1.1 as an SDK) and to --direct."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from versectl.probe.analysis import StreamAnalysis, analyze
-from versectl.probe.attribution import Attribution, attribute
+from versectl.probe.analysis import StreamAnalysis, aggregate, analyze
+from versectl.probe.attribution import Attribution, attribute, protocol_hold
 from versectl.probe.client import make_ssl_context, probe_stream
+from versectl.probe.protocol import HttpVersion, client_kind
 from versectl.probe.record import ProbeRequest, StreamRecord
 from versectl.probe.session import login
 
@@ -27,13 +29,31 @@ class ProbePlan:
     concurrency: int = 1
     login_password: str | None = None
     """Set when --login: POST /api/session first with this password."""
+    versions: tuple[HttpVersion, ...] = (HttpVersion.http1_1,)
+    """The target is probed over each, in this order (versectl.probe.protocol)."""
+
+
+@dataclass(frozen=True, slots=True)
+class TargetProbe:
+    """The target's streams over one HTTP version, and what explains them."""
+
+    version: HttpVersion
+    client: str
+    """The client kind these streams stand for: "h2", "http1.1+tls" or "http1.1"."""
+    analyses: list[StreamAnalysis]
+    attribution: Attribution | None
+    """Against --direct, or against the other version when only one of them is held."""
 
 
 @dataclass(frozen=True, slots=True)
 class ProbeOutcome:
-    target: list[StreamAnalysis]
+    targets: list[TargetProbe]
     direct: list[StreamAnalysis] | None
-    attribution: Attribution | None
+
+    @property
+    def target(self) -> list[StreamAnalysis]:
+        """Every stream to the target, over every version: their aggregate is the worst."""
+        return [a for probe in self.targets for a in probe.analyses]
 
 
 async def run_streams(
@@ -44,7 +64,7 @@ async def run_streams(
     A slot is a request (its own session cookie with --login: verse_backend allows a session
     only 2 streams at once). One TLS context serves all streams: building one costs ms.
     """
-    context = make_ssl_context(slots[0].insecure)
+    context = make_ssl_context(slots[0].insecure, slots[0].cacert)
     records: list[StreamRecord] = []
     for _run in range(runs):
         batch = [(request, StreamRecord(url=request.url)) for request in slots]
@@ -88,9 +108,28 @@ async def _run_plan(plan: ProbePlan, observer: Observer | None) -> ProbeOutcome:
         password = plan.login_password
         jars = await asyncio.gather(*(login(request, password) for request in slots))
         slots = [dataclasses.replace(plan.request, cookies=jar) for jar in jars]
-    target = [analyze(r) for r in await run_streams(slots, plan.runs, observer)]
-    if plan.direct_url is None:
-        return ProbeOutcome(target, None, None)
-    direct_slots = [dataclasses.replace(request, url=plan.direct_url) for request in slots]
-    direct = [analyze(r) for r in await run_streams(direct_slots, plan.runs, observer)]
-    return ProbeOutcome(target, direct, attribute(target, direct))
+    # one version after the other: at once, they would compete for the 2 cores the timing needs
+    by_version: list[tuple[HttpVersion, list[StreamAnalysis]]] = []
+    for version in plan.versions:
+        versioned = [dataclasses.replace(request, http_version=version) for request in slots]
+        records = await run_streams(versioned, plan.runs, observer)
+        by_version.append((version, [analyze(r) for r in records]))
+    direct: list[StreamAnalysis] | None = None
+    if plan.direct_url is not None:
+        # the backend behind the proxy speaks HTTP/1.1 whatever the client speaks to the proxy
+        direct_slots = [
+            dataclasses.replace(request, url=plan.direct_url, http_version=HttpVersion.http1_1)
+            for request in slots
+        ]
+        direct = [analyze(r) for r in await run_streams(direct_slots, plan.runs, observer)]
+    verdicts = {client_kind(v, plan.request.url): aggregate(a).verdict for v, a in by_version}
+    targets = []
+    for version, analyses in by_version:
+        client = client_kind(version, plan.request.url)
+        hold = protocol_hold(client, verdicts)
+        if direct is not None:
+            attribution: Attribution | None = attribute(analyses, direct, hold)
+        else:
+            attribution = hold
+        targets.append(TargetProbe(version, client, analyses, attribution))
+    return ProbeOutcome(targets, direct)

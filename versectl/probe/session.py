@@ -20,7 +20,7 @@ async def login(request: ProbeRequest, password: str) -> tuple[tuple[str, str], 
     url = httpx.URL(request.url).copy_with(path=SESSION_PATH, query=None, fragment=None)
     try:
         async with httpx.AsyncClient(
-            verify=make_ssl_context(request.insecure),
+            verify=make_ssl_context(request.insecure, request.cacert),
             timeout=httpx.Timeout(request.connect_timeout, read=request.timeout),
             cookies=dict(request.cookies),
             follow_redirects=True,

@@ -6,7 +6,7 @@ from typing import Any
 
 from rich.markup import escape
 
-from versectl.doctor import Diagnosis
+from versectl.doctor import Diagnosis, verdicts_by_client
 from versectl.report.check import render_check
 from versectl.report.output import OutputFormat, emit_json, stdout_console
 from versectl.report.probe import outcome_json, render_outcome
@@ -24,6 +24,9 @@ def diagnosis_json(diagnosis: Diagnosis) -> dict[str, Any]:
             if diagnosis.probe_error
             else None
         ),
+        "verdicts_by_client": {
+            client: str(verdict) for client, verdict in verdicts_by_client(diagnosis.probe).items()
+        },
         "advice": diagnosis.advice,
         "exit_code": int(diagnosis.exit_code),
     }

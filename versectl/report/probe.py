@@ -15,7 +15,8 @@ from rich.text import Text
 
 from versectl.probe.analysis import Aggregate, StreamAnalysis, aggregate, representative
 from versectl.probe.attribution import Attribution
-from versectl.probe.runner import ProbeOutcome
+from versectl.probe.protocol import CLIENT_LABELS
+from versectl.probe.runner import ProbeOutcome, TargetProbe
 from versectl.probe.timing import Percentiles
 
 JSON_VERSION = 1
@@ -78,7 +79,7 @@ def stream_json(analysis: StreamAnalysis) -> dict[str, Any]:
         "redirects": [
             {"status": r.status, "url": r.url, "location": r.location} for r in record.redirects
         ],
-        "http_version": record.http_version,
+        "http_version": record.http_version or record.asked_version,
         "connect_ms": _r((record.connected_ns - record.started_ns) / 1e6)
         if record.connected_ns
         else None,
@@ -117,14 +118,20 @@ def _aggregate_json(agg: Aggregate) -> dict[str, Any]:
 
 
 def result_json(
-    analyses: Sequence[StreamAnalysis], role: str, attribution: Attribution | None = None
+    analyses: Sequence[StreamAnalysis],
+    role: str,
+    attribution: Attribution | None = None,
+    client: str | None = None,
 ) -> dict[str, Any]:
-    """One URL: the stream shown in detail, plus the aggregate and every run when several."""
+    """One URL over one HTTP version: the stream shown in detail, plus the aggregate and every
+    run when several. `client`: the client kind the streams stand for (targets only)."""
     agg = aggregate(analyses)
     shown = representative(analyses, agg.verdict)
     result = stream_json(shown)
     result["verdict"] = str(agg.verdict)
     result["role"] = role
+    if client is not None:
+        result["client"] = client
     result["streams"] = agg.streams
     if agg.streams > 1:
         result["aggregate"] = _aggregate_json(agg)
@@ -149,12 +156,14 @@ def result_json(
             "summary": attribution.summary,
             "added_ttft_ms": _r(attribution.added_ttft_ms),
             "added_ms_per_token": _r(attribution.added_ms_per_token),
+            "clients": list(attribution.clients),
         }
     return result
 
 
 def outcome_json(outcome: ProbeOutcome) -> dict[str, Any]:
-    results = [result_json(outcome.target, "target", outcome.attribution)]
+    """The target over each HTTP version (HTTP/2 first), then --direct's result."""
+    results = [result_json(t.analyses, "target", t.attribution, t.client) for t in outcome.targets]
     if outcome.direct is not None:
         results.append(result_json(outcome.direct, "direct"))
     return {"version": JSON_VERSION, "results": results}
@@ -241,16 +250,65 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
     return table
 
 
+def _side_by_side(targets: Sequence[TargetProbe], console_width: int) -> Table:
+    """One column per HTTP version: who streams and who does not, at a glance."""
+    columns = len(targets)
+    width = max(12, min(TIMELINE_WIDTH, (console_width - LABEL_WIDTH) // columns - 3))
+    table = Table(
+        title="[bold]verdict per client[/]", box=None, pad_edge=False, title_justify="left"
+    )
+    table.add_column(style="dim", no_wrap=True)
+    rows: dict[str, list[Text | str]] = {
+        "verdict": [],
+        "answered in": [],
+        "ttfb / ttft": [],
+        "itl p50/max": [],
+        "timeline": [],
+        "evidence": [],
+    }
+    for probe in targets:
+        agg = aggregate(probe.analyses)
+        shown = representative(probe.analyses, agg.verdict)
+        stats, record = shown.stats, shown.record
+        table.add_column(escape(CLIENT_LABELS.get(probe.client, probe.client)), max_width=width)
+        verdict = str(agg.verdict)
+        rows["verdict"].append(Text(verdict, style=_VERDICT_STYLE[verdict]))
+        rows["answered in"].append(record.http_version or "-")
+        rows["ttfb / ttft"].append(f"{_ms(stats.ttfb_ms)} / {_ms(stats.ttft_ms)}")
+        itl = stats.itl_ms
+        rows["itl p50/max"].append("-" if itl is None else f"{itl.p50:.1f} / {itl.max:.1f} ms")
+        end = stats.duration_ms or (stats.arrivals_ms[-1] if stats.arrivals_ms else 0.0)
+        picture = timeline(stats.arrivals_ms, end, width) if stats.arrivals_ms else "-"
+        rows["timeline"].append(Text(picture, style="cyan"))
+        rows["evidence"].append(escape(shown.judgement.evidence))
+    for label, cells in rows.items():
+        table.add_row(label, *cells)
+    return table
+
+
 def render_outcome(outcome: ProbeOutcome, console: Console) -> None:
-    groups = [("through the target", outcome.target)]
-    if outcome.direct is not None:
-        groups.append(("direct to the backend", outcome.direct))
     width = max(20, min(TIMELINE_WIDTH, console.width - LABEL_WIDTH))
-    for label, analyses in groups:
+    several = len(outcome.targets) > 1
+    if several:
+        console.print(_side_by_side(outcome.targets, console.width))
+        console.print()
+    groups: list[tuple[str, list[StreamAnalysis], Attribution | None]] = [
+        (
+            f"{CLIENT_LABELS.get(t.client, t.client)}" if several else "through the target",
+            t.analyses,
+            t.attribution,
+        )
+        for t in outcome.targets
+    ]
+    if outcome.direct is not None:
+        groups.append(("direct to the backend", outcome.direct, None))
+    for label, analyses, _attribution in groups:
         agg = aggregate(analyses)
         shown = representative(analyses, agg.verdict)
-        title = f"[bold]{escape(shown.record.url)}[/] ({label})"
+        title = f"[bold]{escape(shown.record.url)}[/] - {escape(label)}"
         console.print(_stream_table(shown, agg, title, width))
         console.print()
-    if outcome.attribution is not None:
-        console.print(f"[bold]attribution:[/] {escape(outcome.attribution.summary)}")
+    for label, _analyses, attribution in groups:
+        if attribution is not None:
+            prefix = f" ({escape(label)})" if several else ""
+            console.print(f"[bold]attribution{prefix}:[/] {escape(attribution.summary)}")
