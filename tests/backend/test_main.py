@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 import verse_backend.__main__ as entry
 from tests.backend.sse_client import CHAT_PATH, chat_body, new_client
@@ -26,7 +25,7 @@ def test_main_runs_uvicorn_with_proxy_headers_and_graceful_timeout(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(entry, "serve", lambda app, **kwargs: calls.append(kwargs))
     monkeypatch.setenv("VERSE_DB", str(tmp_path / "verse.sqlite3"))
     monkeypatch.setenv("VERSE_FORWARDED_ALLOW_IPS", "172.30.77.1")
     entry.main([])
