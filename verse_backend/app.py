@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from verse_backend import __version__
+from verse_backend.errors import install_error_handlers
 from verse_backend.providers import build_provider
 from verse_backend.routes import chat, health, session
 from verse_backend.sessions import SessionSigner, StreamSlots
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.signer = SessionSigner(session_secret(settings))
     app.state.shutdown = Shutdown()
     app.state.stream_slots = StreamSlots(limit=settings.max_streams_per_session)
+    install_error_handlers(app)
     app.include_router(session.router)
     app.include_router(chat.router)
     app.include_router(health.router)
