@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from verse_backend import __version__
 from verse_backend.app import create_app
+from verse_backend.connection_guard import connection_cap, guarded_protocol
 from verse_backend.server import serve
 from verse_backend.settings import Settings, UnsafeConfigurationError
 
@@ -57,6 +58,7 @@ def main(argv: list[str] | None = None) -> None:
     except (ValidationError, UnsafeConfigurationError) as exc:
         print(f"verse-backend: {_reason(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
+    cap = connection_cap(settings.max_connections)
     where: dict[str, object] = (
         {"fd": args.fd} if args.fd is not None else {"host": settings.host, "port": settings.port}
     )
@@ -66,6 +68,11 @@ def main(argv: list[str] | None = None) -> None:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        timeout_keep_alive=settings.keep_alive_s,
+        http=guarded_protocol(header_timeout_s=settings.header_timeout_s, max_connections=cap),
+        # Also how many connections asyncio accepts in one go, before the guard sees them:
+        # cap open + cap arriving stays under the descriptor limit (connection_cap).
+        backlog=cap,
     )
 
 

@@ -8,7 +8,9 @@ from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
+from verse_backend.log_limits import log_config
 from verse_backend.shutdown import Shutdown
 
 # Of the graceful timeout, the part kept for the streams' last event to reach the clients and
@@ -36,7 +38,9 @@ class DrainingServer(uvicorn.Server):
 
 
 def serve(app: FastAPI, **options: Any) -> None:
-    """Run `app` like `uvicorn.run(app, **options)`, through DrainingServer."""
+    """Run `app` like `uvicorn.run(app, **options)`, through DrainingServer, with repeated log
+    messages collapsed (log_limits)."""
+    options.setdefault("log_config", log_config(LOGGING_CONFIG))
     server = DrainingServer(uvicorn.Config(app, **options), app.state.shutdown)
     server.run()
     if not server.started:
