@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-import uvicorn
 from pydantic import ValidationError
 
 from verse_backend import __version__
 from verse_backend.app import create_app
+from verse_backend.connection_guard import connection_cap, guarded_protocol
+from verse_backend.server import serve
 from verse_backend.settings import Settings, UnsafeConfigurationError
 
 # uvicorn waits for open streams forever on shutdown unless told otherwise; chat streams can
@@ -34,6 +35,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=DEFAULT_GRACEFUL_SHUTDOWN_S,
         help="seconds open streams get on shutdown before they are cancelled (default 5)",
     )
+    parser.add_argument(
+        "--fd",
+        type=int,
+        help="serve on this inherited, already bound socket (socket activation; tests)",
+    )
     parser.add_argument("--version", action="version", version=f"verse-backend {__version__}")
     return parser.parse_args(argv)
 
@@ -52,13 +58,21 @@ def main(argv: list[str] | None = None) -> None:
     except (ValidationError, UnsafeConfigurationError) as exc:
         print(f"verse-backend: {_reason(exc)}", file=sys.stderr)
         raise SystemExit(2) from None
-    uvicorn.run(
+    cap = connection_cap(settings.max_connections)
+    where: dict[str, object] = (
+        {"fd": args.fd} if args.fd is not None else {"host": settings.host, "port": settings.port}
+    )
+    serve(
         create_app(settings),
-        host=settings.host,
-        port=settings.port,
+        **where,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
+        timeout_keep_alive=settings.keep_alive_s,
+        http=guarded_protocol(header_timeout_s=settings.header_timeout_s, max_connections=cap),
+        # Also how many connections asyncio accepts in one go, before the guard sees them:
+        # cap open + cap arriving stays under the descriptor limit (connection_cap).
+        backlog=cap,
     )
 
 

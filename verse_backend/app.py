@@ -9,15 +9,20 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from verse_backend import __version__
+from verse_backend.errors import install_error_handlers
 from verse_backend.providers import build_provider
 from verse_backend.routes import chat, health, session
 from verse_backend.sessions import SessionSigner, StreamSlots
 from verse_backend.settings import Settings, check_exposure, load_settings, session_secret
+from verse_backend.shutdown import Shutdown
 from verse_backend.store import Store
 
 logger = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 64 * 1024
+# After uvicorn cancelled the streams still open, how long their `finally` gets to mark the
+# answer interrupted before the store closes under it.
+STREAM_FINALIZE_S = 2.0
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -45,6 +50,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if not await app.state.shutdown.wait_idle(STREAM_FINALIZE_S):
+                logger.warning("closing the store with streams still open")
             await app.state.provider.aclose()
             app.state.store.close()
 
@@ -57,7 +64,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.signer = SessionSigner(session_secret(settings))
+    app.state.shutdown = Shutdown()
     app.state.stream_slots = StreamSlots(limit=settings.max_streams_per_session)
+    install_error_handlers(app)
     app.include_router(session.router)
     app.include_router(chat.router)
     app.include_router(health.router)

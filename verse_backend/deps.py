@@ -20,6 +20,7 @@ from verse_backend.sessions import (
     StreamSlots,
 )
 from verse_backend.settings import Settings
+from verse_backend.shutdown import Shutdown
 from verse_backend.store import Conversation, Insight, Store, new_conversation_id
 
 CONVERSATION_HEADER = "X-Conversation-Id"
@@ -50,11 +51,17 @@ def get_stream_slots(request: Request) -> StreamSlots:
     return slots
 
 
+def get_shutdown(request: Request) -> Shutdown:
+    shutdown: Shutdown = request.app.state.shutdown
+    return shutdown
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ProviderDep = Annotated[ChatProvider, Depends(get_provider)]
 SignerDep = Annotated[SessionSigner, Depends(get_signer)]
 StreamSlotsDep = Annotated[StreamSlots, Depends(get_stream_slots)]
+ShutdownDep = Annotated[Shutdown, Depends(get_shutdown)]
 
 
 async def require_session(

@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     max_message_chars: int = Field(default=8000, ge=1)
     max_streams_per_session: int = Field(default=2, ge=1)
+    # Slowloris guard (connection_guard.py): seconds a client gets to send a request head,
+    # and open connections at most (lowered to fit the file-descriptor limit).
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
+    keep_alive_s: int = Field(default=5, ge=1)
     # Read under the SDK's own names, so one env file serves both.
     anthropic_api_key: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("ANTHROPIC_API_KEY", "anthropic_api_key")

@@ -1,8 +1,8 @@
 """Conversations, messages and insights in SQLite (stdlib sqlite3, WAL), so restarts lose nothing.
 
-Calls are short single transactions; they run on the event loop thread on purpose (well under a
-millisecond with WAL), which also lets the stream's `finally` store an interrupted answer
-without awaiting anything while it is being cancelled.
+Calls are short single transactions; they run on the event loop thread on purpose (tens of
+microseconds with WAL and synchronous=NORMAL), which also lets a stream store each token before
+it sends it, and its `finally` mark an answer interrupted without awaiting while cancelled.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from typing import Literal
 
 from verse_backend.providers.base import ChatMessage, Role
 
-MessageStatus = Literal["complete", "interrupted", "failed"]
+# "streaming": an answer being written now. One left over from a killed process is marked
+# "interrupted" when the store opens (a single backend process owns the DB; see README).
+MessageStatus = Literal["streaming", "complete", "interrupted", "failed"]
 
 # How many earlier messages go to the model as context: keeps prompts (and cost) bounded.
 MAX_CONTEXT_MESSAGES = 40
@@ -88,7 +90,9 @@ def model_context(history: list[StoredMessage]) -> list[ChatMessage]:
     around them merged, because the API wants user and assistant to alternate."""
     context: list[ChatMessage] = []
     for message in history:
-        if message.role == "assistant" and (message.status == "failed" or not message.content):
+        if message.role == "assistant" and (
+            message.status in ("failed", "streaming") or not message.content
+        ):
             continue
         role: Role = "assistant" if message.role == "assistant" else "user"
         if context and context[-1].role == role:
@@ -111,8 +115,14 @@ class Store:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.execute("PRAGMA busy_timeout=5000")
+        # In WAL mode NORMAL loses no commit when the process dies (only on power loss), and
+        # skips the fsync per commit that a write per streamed token cannot afford.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         with self._lock, self._db:
             self._db.executescript(_SCHEMA)
+            self._db.execute(
+                "UPDATE messages SET status = 'interrupted' WHERE status = 'streaming'"
+            )
             self._db.execute(
                 "INSERT OR IGNORE INTO insights (id, title, body) VALUES (?, ?, ?)",
                 (DEMO_INSIGHT_ID, DEMO_INSIGHT_TITLE, DEMO_INSIGHT_BODY),
@@ -163,17 +173,38 @@ class Store:
             )
         return self.history(conversation.id)
 
-    def add_answer(
-        self,
-        conversation_id: str,
-        text: str,
-        status: MessageStatus,
-        stop_reason: str | None,
+    def start_answer(self, conversation_id: str) -> int:
+        """An empty assistant message with status "streaming"; returns its id."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+                "VALUES (?, 'assistant', '', 'streaming', ?)",
+                (conversation_id, time.time()),
+            )
+        answer_id = cursor.lastrowid
+        assert answer_id is not None  # an INSERT always sets it
+        return answer_id
+
+    def append_answer(self, answer_id: int, text: str) -> None:
+        """Add streamed text to an answer (called before that text goes to the client)."""
+        with self._lock, self._db:
+            self._db.execute(
+                "UPDATE messages SET content = content || ? WHERE id = ?", (text, answer_id)
+            )
+
+    def finish_answer(
+        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None
     ) -> None:
         with self._lock, self._db:
             self._db.execute(
-                "INSERT INTO messages "
-                "(conversation_id, role, content, status, stop_reason, created_at) "
-                "VALUES (?, 'assistant', ?, ?, ?, ?)",
-                (conversation_id, text, status, stop_reason, time.time()),
+                "UPDATE messages SET status = ?, stop_reason = ? WHERE id = ?",
+                (status, stop_reason, answer_id),
             )
+
+    def answer(self, answer_id: int) -> StoredMessage | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT role, content, status, stop_reason, created_at FROM messages WHERE id = ?",
+                (answer_id,),
+            ).fetchone()
+        return StoredMessage(*row) if row else None

@@ -1,8 +1,9 @@
 """One chat turn as Server-Sent Events: `token`* then `done`, or `error`; the answer is stored
-whatever happens (complete, failed, or interrupted by a client disconnect or shutdown)."""
+token by token whatever happens (complete, failed, or interrupted by a disconnect or shutdown)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -12,6 +13,7 @@ from fastapi.sse import ServerSentEvent
 from verse_backend.providers.base import ChatProvider, ProviderError
 from verse_backend.schemas import DoneData, ErrorData, TokenData
 from verse_backend.sessions import StreamSlot
+from verse_backend.shutdown import ServerShuttingDown, Shutdown
 from verse_backend.store import Conversation, MessageStatus, Store, model_context
 
 logger = logging.getLogger(__name__)
@@ -23,6 +25,11 @@ def error_event(error: ProviderError) -> ServerSentEvent:
     )
 
 
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 async def answer_events(
     *,
     conversation: Conversation,
@@ -31,47 +38,68 @@ async def answer_events(
     provider: ChatProvider,
     store: Store,
     slot: StreamSlot,
+    shutdown: Shutdown,
 ) -> AsyncGenerator[ServerSentEvent, None]:
-    """Run one turn. Cancellation (client gone) arrives as CancelledError at an await inside
-    the provider's stream, which closes the upstream call on its way out; `finally` then
-    stores what was said so far as "interrupted"."""
-    parts: list[str] = []
-    stored = False
-    stop_reason: str | None = None
+    """Run one turn. Every token is stored before it is sent, so the DB always holds at least
+    what the client got. Cancellation (client gone, server cut the stream) arrives as
+    CancelledError at an await inside the provider's stream, which closes the upstream call on
+    its way out; `finally` then marks the answer "interrupted". A server shutdown ends the
+    answer before that: stored as "interrupted", then an `event: error` the client can read."""
+    answer_id: int | None = None
+    finished = False
+    tokens = 0
 
-    def store_answer(status: MessageStatus) -> None:
-        nonlocal stored
-        stored = True
-        store.add_answer(conversation.id, "".join(parts), status, stop_reason)
+    def finish(status: MessageStatus, stop_reason: str | None = None) -> None:
+        nonlocal finished
+        finished = True
+        if answer_id is not None:
+            store.finish_answer(answer_id, status, stop_reason)
 
-    try:
-        history = store.begin_turn(conversation, user_text)
-        text_stream = provider.stream(model_context(history), system=system)
-        async with aclosing(text_stream):
-            async for text in text_stream:
-                parts.append(text)
-                yield ServerSentEvent(event="token", data=TokenData(text=text))
-        stop_reason = text_stream.stop_reason
-        # Stored before `done` goes out, so a client that reads `done` and then asks for the
-        # history finds the answer.
-        store_answer("complete")
-        yield ServerSentEvent(
-            event="done",
-            data=DoneData(
-                conversation_id=conversation.id, tokens=len(parts), stop_reason=stop_reason
-            ),
-        )
-    except ProviderError as error:
-        store_answer("failed")
-        yield error_event(error)
-    except Exception:
-        logger.exception("chat stream failed")
-        store_answer("failed")
-        yield error_event(ProviderError("internal"))
-    finally:
-        if not stored:
-            try:
-                store_answer("interrupted")
-            except Exception:  # never mask the cancellation that brought us here
-                logger.exception("could not store the interrupted answer")
-        slot.release()
+    with shutdown.stream():
+        try:
+            history = store.begin_turn(conversation, user_text)
+            answer_id = store.start_answer(conversation.id)
+            text_stream = provider.stream(model_context(history), system=system)
+            async with aclosing(text_stream):
+                chunks = aiter(text_stream)
+                while True:
+                    with shutdown.bounded():
+                        try:
+                            text = await anext(chunks)
+                        except StopAsyncIteration:
+                            break
+                    store.append_answer(answer_id, text)
+                    tokens += 1
+                    yield ServerSentEvent(event="token", data=TokenData(text=text))
+            stop_reason = text_stream.stop_reason
+            # Finished before `done` goes out, so a client that reads `done` and then asks for
+            # the history finds the answer complete.
+            finish("complete", stop_reason)
+            yield ServerSentEvent(
+                event="done",
+                data=DoneData(
+                    conversation_id=conversation.id, tokens=tokens, stop_reason=stop_reason
+                ),
+            )
+        except ServerShuttingDown:
+            finish("interrupted")
+            yield error_event(ProviderError("server_shutdown"))
+        except ProviderError as error:
+            finish("failed")
+            yield error_event(error)
+        except Exception:
+            if _being_cancelled():
+                # The provider failed while being cancelled: keep the cancellation going, or
+                # the task would carry on as if nobody had asked it to stop.
+                logger.warning("provider failed while its stream was cancelled", exc_info=True)
+                raise asyncio.CancelledError from None
+            logger.exception("chat stream failed")
+            finish("failed")
+            yield error_event(ProviderError("internal"))
+        finally:
+            if not finished:
+                try:
+                    finish("interrupted")
+                except Exception:  # never mask the cancellation that brought us here
+                    logger.exception("could not mark the interrupted answer")
+            slot.release()

@@ -73,18 +73,20 @@ class ScriptedProvider:
 
 
 class RecordingStore(Store):
-    """A Store that sets `answer_stored` after each assistant answer is written."""
+    """A Store that sets `answer_stored` after each assistant answer is finished."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
         self.answer_stored = threading.Event()
         self.answers: list[tuple[str, MessageStatus]] = []
 
-    def add_answer(
-        self, conversation_id: str, text: str, status: MessageStatus, stop_reason: str | None
+    def finish_answer(
+        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None
     ) -> None:
-        super().add_answer(conversation_id, text, status, stop_reason)
-        self.answers.append((text, status))
+        super().finish_answer(answer_id, status, stop_reason)
+        answer = self.answer(answer_id)
+        assert answer is not None
+        self.answers.append((answer.content, status))
         self.answer_stored.set()
 
 

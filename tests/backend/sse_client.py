@@ -102,3 +102,19 @@ def read_stream(
         for chunk in response.iter_raw():
             result.reads.append((time.perf_counter() - start, chunk))
     return result
+
+
+def iter_events(response: httpx.Response) -> Iterator[SseEvent]:
+    """The events of a streamed response as each one completes (for tests that act mid-stream).
+
+    Ends quietly when the server cuts the connection: what arrived before is what counts.
+    """
+    pending = ""
+    try:
+        for text in response.iter_text():
+            pending += text.replace("\r\n", "\n")
+            while "\n\n" in pending:
+                block, pending = pending.split("\n\n", 1)
+                yield from parse_sse(block + "\n\n")
+    except httpx.RemoteProtocolError:
+        return

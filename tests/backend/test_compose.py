@@ -118,8 +118,12 @@ def test_env_example_and_readme_name_every_setting() -> None:
     env_example = (ROOT / ".env.example").read_text()
     readme = (ROOT / "README.md").read_text()
     assert [n for n in names if n not in readme] == []
-    # Compose fixes host, port, DB and proxy trust; the rest is the operator's to set.
+    # Compose fixes host, port, DB, proxy trust and connection limits; the rest is the
+    # operator's to set.
     fixed = {
+        "VERSE_HEADER_TIMEOUT_S",
+        "VERSE_MAX_CONNECTIONS",
+        "VERSE_KEEP_ALIVE_S",
         "VERSE_HOST",
         "VERSE_PORT",
         "VERSE_DB",

@@ -14,30 +14,43 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 import verse_backend.__main__ as entry
 from tests.backend.sse_client import CHAT_PATH, chat_body, new_client
 from tests.support.backend_server import backend_env
 from tests.support.waiting import wait_until
+from verse_backend.connection_guard import GuardedH11Protocol, connection_cap
 
 
 def test_main_runs_uvicorn_with_proxy_headers_and_graceful_timeout(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     calls: list[dict[str, Any]] = []
-    monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append(kwargs))
+    monkeypatch.setattr(entry, "serve", lambda app, **kwargs: calls.append(kwargs))
     monkeypatch.setenv("VERSE_DB", str(tmp_path / "verse.sqlite3"))
     monkeypatch.setenv("VERSE_FORWARDED_ALLOW_IPS", "172.30.77.1")
     entry.main([])
     entry.main(["--host", "127.0.0.2", "--port", "8001", "--timeout-graceful-shutdown", "2"])
+    monkeypatch.setenv("VERSE_HEADER_TIMEOUT_S", "3")
+    monkeypatch.setenv("VERSE_MAX_CONNECTIONS", "7")
+    monkeypatch.setenv("VERSE_KEEP_ALIVE_S", "4")
+    entry.main(["--fd", "3"])
+    guard = calls[0].pop("http")
     assert calls[0] == {
         "host": "127.0.0.1",
         "port": 7776,
         "proxy_headers": True,
         "forwarded_allow_ips": "172.30.77.1",
         "timeout_graceful_shutdown": 5.0,
+        "timeout_keep_alive": 5,
+        "backlog": connection_cap(1000),
     }
+    assert issubclass(guard, GuardedH11Protocol)
+    assert (guard.header_timeout_s, guard.max_connections) == (10.0, connection_cap(1000))
+    small = calls[2]["http"]
+    assert (small.header_timeout_s, small.max_connections, calls[2]["backlog"]) == (3.0, 7, 7)
+    assert (calls[2]["fd"], calls[2]["timeout_keep_alive"]) == (3, 4)
+    assert "host" not in calls[2]
     assert (calls[1]["host"], calls[1]["port"], calls[1]["timeout_graceful_shutdown"]) == (
         "127.0.0.2",
         8001,

@@ -99,7 +99,10 @@ def test_store_begin_turn_creates_the_conversation_once(tmp_path: Path) -> None:
     try:
         conversation = Conversation("c1", "s1", DEMO_INSIGHT_ID)
         store.begin_turn(conversation, "hello")
-        store.add_answer("c1", "hi", "complete", "end_turn")
+        answer_id = store.start_answer("c1")
+        store.append_answer(answer_id, "h")
+        store.append_answer(answer_id, "i")
+        store.finish_answer(answer_id, "complete", "end_turn")
         history = store.begin_turn(conversation, "again")
         assert store.conversation("c1") == conversation
         assert [(m.role, m.content) for m in history] == [
@@ -109,3 +112,23 @@ def test_store_begin_turn_creates_the_conversation_once(tmp_path: Path) -> None:
         ]
     finally:
         store.close()
+
+
+def test_store_marks_answers_left_streaming_interrupted_when_it_opens(tmp_path: Path) -> None:
+    # What a killed process leaves behind: an answer still "streaming" that nobody writes.
+    store = Store(tmp_path / "verse.sqlite3")
+    store.begin_turn(Conversation("c1", "s1", None), "hello")
+    answer_id = store.start_answer("c1")
+    store.append_answer(answer_id, "partial")
+    store.close()
+    reopened = Store(tmp_path / "verse.sqlite3")
+    try:
+        answer = reopened.answer(answer_id)
+        assert answer is not None and (answer.content, answer.status) == ("partial", "interrupted")
+    finally:
+        reopened.close()
+
+
+def test_model_context_leaves_out_an_answer_still_streaming() -> None:
+    history = [_message("user", "q1"), StoredMessage("assistant", "half", "streaming", None, 0.0)]
+    assert model_context(history) == [ChatMessage("user", "q1")]

@@ -109,6 +109,50 @@ def test_stream_disconnect_cancels_the_model_and_stores_the_partial_answer(
     ]
 
 
+class _FailingOnCancel(ScriptedProvider):
+    """A provider whose stream raises while it is being cancelled (a broken SDK cleanup)."""
+
+    def stream(self, messages, *, system):  # type: ignore[no-untyped-def]
+        inner = super().stream(messages, system=system)
+
+        class Stream:
+            stop_reason = "end_turn"
+
+            def __aiter__(self):  # type: ignore[no-untyped-def]
+                return self._chunks()
+
+            async def _chunks(self):  # type: ignore[no-untyped-def]
+                try:
+                    async for chunk in inner:
+                        yield chunk
+                except BaseException:
+                    raise RuntimeError("cleanup failed") from None
+
+            async def aclose(self) -> None:
+                await inner.aclose()
+
+        return Stream()
+
+
+def test_stream_disconnect_with_provider_failing_on_cancel_still_stores_interrupted(
+    tmp_path: Path,
+) -> None:
+    provider = _FailingOnCancel(["one", " two"], hang=True)
+    store = RecordingStore(tmp_path / "recorded" / "verse.sqlite3")
+    app = scripted_app(tmp_path, max_streams_per_session=1)
+    with serving(app, provider, store) as url, new_client(url) as client:
+        with client.stream("POST", CHAT_PATH, json=chat_body()) as response:
+            seen = ""
+            for chunk in response.iter_raw():
+                seen += chunk.decode()
+                if seen.count("event: token") == 2:
+                    break
+        assert store.answer_stored.wait(2.0)
+        assert store.answers == [("one two", "interrupted")]
+        slots = app.state.stream_slots
+        wait_until(lambda: not slots.open_streams, 1.0, "the stream slot to be released")
+
+
 def test_stream_slot_is_free_again_once_a_stream_completed(client: httpx.Client) -> None:
     # Limit 2: had the first stream leaked its slot, one of the next two would get 429.
     assert read_stream(client).status == 200

@@ -2,7 +2,9 @@
 
 - `running_backend(tmp_path, env)`: uvicorn serving verse_backend in a subprocess, on a socket
   this process bound and passed down (no port race, no readiness polling: connections wait
-  in the listen backlog until the app has started).
+  in the listen backlog until the app has started). `entry="verse-backend"` runs the
+  production entry point (its shutdown drain, connection guard and log limits) instead of
+  the bare `uvicorn --factory`.
 - `running_app_in_thread(app)`: uvicorn serving an app object in a thread of this process, for
   tests that need to reach inside it (dependency overrides, monkeypatched FastAPI internals).
 - `fake_anthropic_server()`: a real HTTP server speaking Anthropic's Messages SSE wire format
@@ -20,7 +22,7 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -63,31 +65,46 @@ class BackendDiedError(RuntimeError):
     """The backend subprocess exited on its own; the message holds the end of its log."""
 
 
+Entry = Literal["uvicorn", "verse-backend"]
+
+
+@dataclass
+class BackendProcess:
+    """What `running_backend(..., handle=...)` fills in: the process and its log."""
+
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+
 @contextmanager
-def running_backend(tmp_path: Path, env: dict[str, str] | None = None) -> Iterator[str]:
+def running_backend(
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    *,
+    entry: Entry = "uvicorn",
+    args: list[str] | None = None,
+    preexec_fn: Callable[[], None] | None = None,
+    handle: BackendProcess | None = None,
+) -> Iterator[str]:
     """Start a real uvicorn serving verse_backend in a subprocess on an ephemeral loopback port;
     yield base URL like 'http://127.0.0.1:PORT'; stop it on exit.
 
     `env` adds to / overrides the subprocess environment (see `backend_env`). The DB is
     `tmp_path/verse-backend/verse.sqlite3`, so a second call with the same `tmp_path` serves
     the same data (restart tests). The server's log is `tmp_path/backend-PORT.log`; when the
-    server died, it is attached to the exception.
+    server died, it is attached to the exception. `args` go to the command line (after the
+    defaults, so they win); `handle` receives the process for tests that signal it themselves
+    (a process that exited on a signal the test sent is not an error).
     """
     sock = listening_socket()
     port = int(sock.getsockname()[1])
     log_path = tmp_path / f"backend-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "verse_backend.app:create_app",
-        "--fd",
-        str(sock.fileno()),
-        # Open streams would otherwise hold the shutdown forever.
-        "--timeout-graceful-shutdown",
-        "1",
-    ]
+    if entry == "uvicorn":
+        command = [sys.executable, "-m", "uvicorn", "--factory", "verse_backend.app:create_app"]
+    else:
+        command = [sys.executable, "-m", "verse_backend"]
+    # Open streams would otherwise hold the shutdown for long.
+    command += ["--fd", str(sock.fileno()), "--timeout-graceful-shutdown", "1", *(args or [])]
     with log_path.open("wb") as log:
         try:
             process = subprocess.Popen(
@@ -97,11 +114,14 @@ def running_backend(tmp_path: Path, env: dict[str, str] | None = None) -> Iterat
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 pass_fds=(sock.fileno(),),
+                preexec_fn=preexec_fn,
             )
         finally:
             # Only the child holds the socket now: if it dies, clients are refused at once
             # instead of waiting in a backlog nobody will ever accept from.
             sock.close()
+    if handle is not None:
+        handle.process, handle.log_path = process, log_path
     try:
         yield f"http://127.0.0.1:{port}"
     except BaseException as exc:
@@ -111,7 +131,7 @@ def running_backend(tmp_path: Path, env: dict[str, str] | None = None) -> Iterat
     finally:
         returncode = process.poll()
         _stop(process)
-    if returncode is not None:
+    if returncode is not None and handle is None:
         raise BackendDiedError(
             f"backend exited on its own with {returncode}; log:\n{_log_tail(log_path)}"
         )

@@ -24,6 +24,7 @@ SAFE_MESSAGES: dict[str, str] = {
     "upstream_disconnected": "The connection to the model service dropped mid-answer.",
     "truncated": "The model's answer ended before it was complete.",
     "internal": "The server failed while answering.",
+    "server_shutdown": "The server is restarting; the answer so far was saved. Ask again shortly.",
 }
 
 

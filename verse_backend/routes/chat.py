@@ -18,6 +18,7 @@ from verse_backend.deps import (
     InsightDep,
     ProviderDep,
     SessionDep,
+    ShutdownDep,
     StandaloneConversationDep,
     StandaloneRequestDep,
     StoreDep,
@@ -48,6 +49,7 @@ async def chat_message(
     slot: StreamSlotDep,
     provider: ProviderDep,
     store: StoreDep,
+    shutdown: ShutdownDep,
 ) -> AsyncIterator[ServerSentEvent]:
     """Ask about an insight; the answer streams as `token` events, then `done` (or `error`)."""
     events = answer_events(
@@ -57,6 +59,7 @@ async def chat_message(
         provider=provider,
         store=store,
         slot=slot,
+        shutdown=shutdown,
     )
     async with aclosing(events):
         async for event in events:
@@ -71,6 +74,7 @@ async def standalone_chat(
     slot: StreamSlotDep,
     provider: ProviderDep,
     store: StoreDep,
+    shutdown: ShutdownDep,
 ) -> AsyncIterator[ServerSentEvent]:
     """A chat not tied to an insight; same stream as /api/chat/message."""
     events = answer_events(
@@ -80,6 +84,7 @@ async def standalone_chat(
         provider=provider,
         store=store,
         slot=slot,
+        shutdown=shutdown,
     )
     async with aclosing(events):
         async for event in events:

@@ -21,6 +21,9 @@ def running_backend(data_dir: Path, env: dict[str, str] | None = None) -> Iterat
     port = free_port()
     child_env = {k: v for k, v in os.environ.items() if not k.startswith("ANTHROPIC_")}
     child_env |= {"VERSE_PROVIDER": "simulated", "VERSE_DB": str(data_dir / "verse.sqlite3")}
+    # verse-backend's slowloris guard, sized for one local user: short request-head deadline,
+    # few connections (README, "Production": the same knobs in docker-compose.prod.yml).
+    child_env |= {"VERSE_HEADER_TIMEOUT_S": "5", "VERSE_MAX_CONNECTIONS": "64"}
     child_env |= env or {}
     log = (data_dir / "backend.log").open("wb")
     process = subprocess.Popen(
