@@ -1,9 +1,15 @@
 """The port the backend really listens on: --backend-port, else the published port of the
-backend service in a docker compose file (./docker-compose.prod.yml by default), else 7776."""
+backend service in a docker compose file (./docker-compose.prod.yml by default), else 7776.
+Compose's port syntax is read as the compose spec writes it: short and long form, ranges,
+protocols, `${VAR:-default}` interpolation from the environment and the `.env` beside it."""
 
 from __future__ import annotations
 
+import functools
+import os
 import re
+import stat
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +18,8 @@ from versectl.errors import InputError
 
 DEFAULT_PORT = 7776
 DEFAULT_COMPOSE = "docker-compose.prod.yml"
+MAX_COMPOSE_BYTES = 1024 * 1024
+"""Compose files are kilobytes; this keeps `--compose /dev/zero` from filling memory."""
 _BACKEND_HINTS = ("backend", "api", "verse", "app", "server", "web")
 
 
@@ -47,66 +55,218 @@ def resolve_backend_port(flag: int | None, compose: str | None) -> BackendPort:
 
 
 def compose_ports(path: str) -> list[tuple[str, int, str]]:
-    """(service, published host port, the entry as written) for every service port."""
-    import yaml
-
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read compose file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(f"{path}: not a text file") from None
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InputError(f"{path}: not valid YAML ({_first_line(str(exc))})") from None
+    """(service, the TCP port nginx on the host connects to, the entry as written) for every
+    TCP port a service publishes. Malformed port entries are InputError naming the service."""
+    doc = _load_yaml(path)
     services = doc.get("services") if isinstance(doc, dict) else None
     if not isinstance(services, dict):
         return []
+    env = compose_environment(path)
     found: list[tuple[str, int, str]] = []
     for name, service in services.items():
         if not isinstance(service, dict):
             continue
-        for entry in service.get("ports") or []:
-            port = _published_port(entry)
-            if port is not None:
-                found.append((str(name), port, _as_written(entry)))
+        where = f"{path}: service {name}"
+        ports = service.get("ports")
+        if ports is not None and not isinstance(ports, list):
+            raise InputError(
+                f"{where}: `ports` must be a list (`ports: [{_as_written(ports)!r}]`), "
+                f"not {_as_written(ports)!r}"
+            )
+        for entry in ports or []:
+            raw = _as_written(entry)
+            for port in published_ports(entry, env, f"{where}, ports entry {raw!r}"):
+                found.append((str(name), port, raw))
         if service.get("network_mode") == "host":
-            env_port = _env_port(service.get("environment"))
+            env_port = _env_port(service.get("environment"), env, where)
             if env_port is not None:
                 found.append((str(name), env_port, f"network_mode: host, VERSE_PORT={env_port}"))
     return found
 
 
-def _published_port(entry: Any) -> int | None:
-    if isinstance(entry, dict):  # long syntax
-        value = entry.get("published", entry.get("target"))
-        text = str(value) if value is not None else ""
-        return int(text) if text.isdigit() else _first_of_range(text)
-    text = str(entry).split("/", 1)[0]  # "7776:7776/tcp"
-    parts = text.rsplit(":", 2)
-    # "HOST_IP:HOST:CONTAINER", "HOST:CONTAINER" or "CONTAINER" (then the host port is random:
-    # docker picks one; treat the container port as the published one, the usual intent)
-    host_part = parts[-2] if len(parts) >= 2 else parts[-1]
-    return int(host_part) if host_part.isdigit() else _first_of_range(host_part)
+def published_ports(entry: object, env: Mapping[str, str], where: str) -> Iterator[int]:
+    """The host ports one `ports:` entry publishes over TCP (a range gives several); with no
+    host port (`"7776"`) docker picks a random one, so the container port is what another
+    container (nginx on the compose network) reaches. UDP entries publish no TCP port."""
+    if isinstance(entry, dict):
+        yield from _long_form(entry, env, where)
+        return
+    if isinstance(entry, bool) or not isinstance(entry, int | str):
+        raise InputError(f"{where}: not a port mapping")
+    text = interpolate(str(entry), env, where).strip()
+    spec, _slash, protocol = text.partition("/")
+    if protocol and protocol.lower() not in ("tcp", "udp", "sctp"):
+        raise InputError(f"{where}: unknown protocol {protocol!r} (tcp, udp or sctp)")
+    # [HOST_IP:][HOST:]CONTAINER; HOST_IP may be IPv6 (`::1:8000:7776` or `[::1]:8000:7776`)
+    parts = spec.rsplit(":", 2)
+    container = _port_range(parts[-1], where, "container port")
+    host = _port_range(parts[-2], where, "host port") if len(parts) >= 2 and parts[-2] else None
+    if protocol.lower() in ("udp", "sctp"):
+        return
+    if host is None:
+        yield container[0]
+    else:
+        if len(host) > 1 and len(container) > 1 and len(host) != len(container):
+            raise InputError(f"{where}: host and container ranges differ in length")
+        yield from host
 
 
-def _first_of_range(text: str) -> int | None:
-    match = re.fullmatch(r"(\d+)-\d+", text)
-    return int(match.group(1)) if match else None
+def _long_form(entry: dict[Any, Any], env: Mapping[str, str], where: str) -> Iterator[int]:
+    values = {str(k): interpolate(str(v), env, where) for k, v in entry.items() if v is not None}
+    if "target" not in values:
+        raise InputError(f"{where}: the long form needs `target` (the container port)")
+    protocol = values.get("protocol", "tcp").lower()
+    if protocol not in ("tcp", "udp", "sctp"):
+        raise InputError(f"{where}: unknown protocol {protocol!r} (tcp, udp or sctp)")
+    container = _port_range(values["target"], where, "target")
+    published = values.get("published", "")
+    host = _port_range(published, where, "published") if published else container[:1]
+    if protocol == "tcp":
+        yield from host
 
 
-def _env_port(environment: Any) -> int | None:
+_RANGE = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
+
+
+def _port_range(text: str, where: str, what: str) -> list[int]:
+    """`7776` or `8000-8001` as the ports it names; anything else, or outside 1..65535,
+    is InputError."""
+    match = _RANGE.fullmatch(text.strip())
+    if match is None:
+        raise InputError(f"{where}: {what} {text!r} is not a port or a range of ports")
+    first = int(match.group(1))
+    last = int(match.group(2) or first)
+    for port in (first, last):
+        if not 0 < port < 65536:
+            raise InputError(f"{where}: {what} {port} is not a TCP port (1-65535)")
+    if last < first:
+        raise InputError(f"{where}: {what} range {text!r} ends before it starts")
+    return list(range(first, last + 1))
+
+
+_VARIABLE = re.compile(
+    r"\$(?:(?P<escaped>\$)|\{(?P<braced>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?+])(?P<arg>[^}]*))?\}"
+    r"|(?P<plain>[A-Za-z_][A-Za-z0-9_]*))"
+)
+
+
+def interpolate(text: str, env: Mapping[str, str], where: str) -> str:
+    """Compose's interpolation: `$VAR`, `${VAR}`, `${VAR:-default}` (unset or empty),
+    `${VAR-default}` (unset), `${VAR:?message}`/`${VAR?message}` (required), `${VAR:+alt}`,
+    `${VAR+alt}`, and `$$` for a literal `$`. An unset variable is empty, as in compose."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group("escaped"):
+            return "$"
+        name = match.group("braced") or match.group("plain")
+        value = env.get(name)
+        op, arg = match.group("op"), match.group("arg") or ""
+        unset_or_empty = value is None or (value == "" and op is not None and op[0] == ":")
+        if op in (":-", "-"):
+            return arg if unset_or_empty else str(value)
+        if op in (":?", "?"):
+            if unset_or_empty:
+                raise InputError(f"{where}: required variable {name} is missing a value: {arg}")
+            return str(value)
+        if op in (":+", "+"):
+            return "" if unset_or_empty else arg
+        return value or ""
+
+    if "$" not in text:
+        return text
+    return _VARIABLE.sub(replace, text)
+
+
+def compose_environment(path: str) -> dict[str, str]:
+    """The variables compose interpolates with: the `.env` beside the compose file, overridden
+    by the process environment (compose's precedence)."""
+    env: dict[str, str] = {}
+    dotenv = Path(path).parent / ".env"
+    try:
+        text = _read_small(str(dotenv), "env file") if dotenv.is_file() else ""
+    except InputError:
+        text = ""  # an unreadable .env: compose would fail on it; the defaults still apply
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _eq, value = line.removeprefix("export ").partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        elif " #" in value:
+            value = value.split(" #", 1)[0].rstrip()
+        env[key.strip()] = value
+    env.update(os.environ)
+    return env
+
+
+def _load_yaml(path: str) -> object:
+    import yaml
+
+    text = _read_small(path, "compose file")
+    try:
+        return yaml.load(text, Loader=_compose_loader())  # noqa: S506 (a SafeLoader subclass)
+    except yaml.YAMLError as exc:
+        raise InputError(f"{path}: not valid YAML ({_first_line(str(exc))})") from None
+    except RecursionError:
+        raise InputError(f"{path}: YAML nested too deep") from None
+
+
+def _read_small(path: str, what: str) -> str:
+    try:
+        info = Path(path).stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(f"{path}: cannot read {what} (not a regular file)")
+        if info.st_size > MAX_COMPOSE_BYTES:
+            raise InputError(f"{path}: {what} too large (over 1 MiB)")
+        with Path(path).open("rb") as handle:
+            data = handle.read(MAX_COMPOSE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read {what} ({exc.strerror})") from None
+    if len(data) > MAX_COMPOSE_BYTES:
+        raise InputError(f"{path}: {what} too large (over 1 MiB)")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: {what} is not a text file") from None
+
+
+@functools.cache
+def _compose_loader() -> type[Any]:
+    """PyYAML's SafeLoader with YAML 1.2 integers, as compose (go-yaml v3) reads: in YAML 1.1
+    an unquoted `- 80:30` is the base-60 integer 4830, for compose the string "80:30"."""
+    import yaml
+
+    class ComposeLoader(yaml.SafeLoader):
+        pass
+
+    resolvers = {
+        first: [(tag, regexp) for tag, regexp in entries if tag != "tag:yaml.org,2002:int"]
+        for first, entries in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
+    ComposeLoader.yaml_implicit_resolvers = resolvers
+    ComposeLoader.add_implicit_resolver(
+        "tag:yaml.org,2002:int",
+        re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+        list("-+0123456789"),
+    )
+    return ComposeLoader
+
+
+def _env_port(environment: object, env: Mapping[str, str], where: str) -> int | None:
     items: dict[str, str] = {}
     if isinstance(environment, dict):
-        items = {str(k): str(v) for k, v in environment.items()}
+        items = {str(k): str(v) for k, v in environment.items() if v is not None}
     elif isinstance(environment, list):
         items = dict(str(e).split("=", 1) for e in environment if "=" in str(e))
-    value = items.get("VERSE_PORT", "")
-    return int(value) if value.isdigit() else None
+    value = interpolate(items.get("VERSE_PORT", ""), env, where).strip()
+    if not value:
+        return None
+    return _port_range(value, where, "VERSE_PORT")[0]
 
 
-def _as_written(entry: Any) -> str:
+def _as_written(entry: object) -> str:
     if isinstance(entry, dict):
         return ", ".join(f"{k}: {v}" for k, v in entry.items())
     return str(entry)

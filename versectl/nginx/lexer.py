@@ -11,6 +11,13 @@ from versectl.errors import ConfigParseError
 
 Token = tuple[str, int, bool]
 
+MAX_DEPTH = 100
+"""Blocks nested deeper than this are refused. nginx itself accepts 10,000 nested locations
+(its parser recurses in C); real configs nest under 10, and every walk of the tree below
+(parser, loader, location search, rules) stays far from Python's recursion limit at 100."""
+
+_BOM = "\ufeff"
+
 # Whitespace and comments are skipped inside the same match as the token after them: one
 # regex step per token. Alternatives in crossplane's order of precedence.
 _TOKEN = re.compile(
@@ -33,8 +40,16 @@ _TOKEN = re.compile(
 
 
 def tokens(text: str, path: str) -> list[Token]:
-    """All tokens of `text`; unbalanced braces or an unterminated quote raise ConfigParseError
-    with nginx's wording and the line."""
+    """All tokens of `text`; unbalanced braces, blocks nested over MAX_DEPTH, an unterminated
+    quote or a byte order mark raise ConfigParseError with nginx's wording and the line."""
+    if text.startswith(_BOM):
+        # nginx reads the BOM's bytes as part of the first word: `unknown directive "\ufeffhttp"`
+        raise ConfigParseError(
+            "the file starts with a UTF-8 byte order mark (BOM), which nginx rejects "
+            "(unknown directive); save it as UTF-8 without BOM",
+            path,
+            1,
+        )
     found: list[Token] = []
     append = found.append
     count = text.count
@@ -52,6 +67,13 @@ def tokens(text: str, path: str) -> list[Token]:
             value = match.group(kind)
             if value == "{":
                 depth += 1
+                if depth > MAX_DEPTH:
+                    raise ConfigParseError(
+                        f"blocks nested more than {MAX_DEPTH} deep (versectl's limit; "
+                        "real configs nest under 10)",
+                        path,
+                        line,
+                    )
             elif value == "}":
                 depth -= 1
                 if depth < 0:

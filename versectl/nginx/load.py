@@ -3,6 +3,7 @@ in place (globs resolved like nginx), so one tree holds the whole config with ex
 
 from __future__ import annotations
 
+import gc
 import glob as _glob
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -11,7 +12,7 @@ from pathlib import Path
 from versectl.errors import ConfigLoadError, ConfigParseError
 from versectl.nginx import sources
 from versectl.nginx.directive import Directive
-from versectl.nginx.lexer import Token
+from versectl.nginx.lexer import MAX_DEPTH, Token
 from versectl.nginx.parse import MAIN, Context, guess_context, lex, parse_tokens
 
 __all__ = ["ConfigLoadError", "ConfigParseError", "Directive", "LoadedConfig", "load_config"]
@@ -46,16 +47,32 @@ def load_config(source_paths: Sequence[str] | None = None) -> LoadedConfig:
         raise ConfigLoadError("no config path given")
     else:
         source_set = sources.from_paths(source_paths)
-    return _Loader(source_set).load()
+    # The tree is a million acyclic objects on a big config: the cyclic collector has nothing
+    # to find in it, yet rescanned it on every full collection, during the load and after
+    # (the rules allocate a lot): 40 % of the time. So no collection while loading, and the
+    # finished tree goes to the permanent generation (refcounting still frees it).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        config = _Loader(source_set).load()
+    finally:
+        if enabled:
+            gc.enable()
+    gc.freeze()
+    return config
+
+
+MAX_INCLUDE_DEPTH = 50
+"""Files including files this deep are refused (nginx has no limit; real configs use 2-3)."""
 
 
 class _Loader:
     def __init__(self, source_set: sources.SourceSet) -> None:
         self.sources = source_set
         self.files: list[str] = []
-        self.tokens: dict[str, list[Token]] = {}
-        self.parsed: dict[tuple[str, Context], tuple[Directive, ...]] = {}
-        self.expanded: dict[tuple[str, Context], tuple[Directive, ...]] = {}
+        self.texts: dict[str, str] = {}
+        self.expanded: dict[tuple[str, Context], _Expanded] = {}
+        self.spliced = 0
         self.warnings: list[str] = []
         self.prefixes: list[str] = []
 
@@ -63,11 +80,15 @@ class _Loader:
         root: list[Directive] = []
         site_level = False
         for index, entry in enumerate(self.sources.entries):
-            ctx = guess_context(self._tokens(entry))
+            toks = lex(self._text(entry), entry)
+            ctx = guess_context(toks)
             if index == 0:
                 site_level = ctx != MAIN
             self.prefixes = _prefixes(entry, ctx, self.sources.origin)
-            root += self._expand_file(entry, ctx, ())
+            expanded = self._expand_file(entry, ctx, (), toks)
+            del toks
+            self._count(expanded.size, entry)
+            root += expanded.block
         return LoadedConfig(
             main_file=self.sources.entries[0],
             files=tuple(self.files),
@@ -77,72 +98,131 @@ class _Loader:
             warnings=tuple(self.warnings),
         )
 
-    def _tokens(self, path: str) -> list[Token]:
-        if path not in self.tokens:
-            self.tokens[path] = lex(self.sources.read(path), path)
+    def _count(self, size: int, where: str) -> None:
+        # A file included twice is spliced twice: the tree (and every walk of it below) grows
+        # with the spliced size, not the bytes on disk, so that is what the cap bounds.
+        self.spliced += size
+        if self.spliced > sources.MAX_CONFIG_BYTES:
+            raise ConfigLoadError(
+                f"{where}: with its includes spliced in, the config is over "
+                f"{sources.MAX_CONFIG_BYTES // 1024 // 1024} MiB (files included many times "
+                "over?); versectl checks configs up to that size"
+            )
+
+    def _text(self, path: str) -> str:
+        # the text, not its tokens, is kept: a token costs ~100 bytes, a character one
+        if path not in self.texts:
+            self.texts[path] = self.sources.read(path)
             self.files.append(path)
-        return self.tokens[path]
+        return self.texts[path]
 
     def _expand_file(
-        self, path: str, ctx: Context, stack: tuple[str, ...]
-    ) -> tuple[Directive, ...]:
+        self, path: str, ctx: Context, stack: tuple[str, ...], toks: list[Token] | None = None
+    ) -> _Expanded:
         key = (path, ctx)
-        if key in self.expanded:
-            return self.expanded[key]
-        if key not in self.parsed:
-            self.parsed[key] = parse_tokens(self._tokens(path), path, ctx)
-        if not any(t == "include" and not q for t, _line, q in self._tokens(path)):
-            result = self.parsed[key]  # nothing to splice: the parsed tree is final
+        done = self.expanded.get(key)
+        if done is not None:
+            return done
+        text = self._text(path)
+        if toks is None:
+            toks = lex(text, path)
+        parsed = parse_tokens(toks, path, ctx)
+        has_include = any(t == "include" and not q for t, _line, q in toks)
+        del toks
+        if not has_include:
+            # nothing to splice: the parsed tree is final (the lexer bounded its depth)
+            result = _Expanded(parsed, len(text), _depth(parsed))
         else:
-            result = self._expand_block(self.parsed[key], ctx, (*stack, path))
+            expander = _Expansion(self, (*stack, path), len(text))
+            block, depth = expander.block(parsed, ctx)
+            result = _Expanded(block, expander.size, depth)
         self.expanded[key] = result
         return result
 
-    def _expand_block(
-        self, block: tuple[Directive, ...], ctx: Context, stack: tuple[str, ...]
-    ) -> tuple[Directive, ...]:
+
+@dataclass(frozen=True)
+class _Expanded:
+    """A file with its includes spliced in: the statements, their spliced size in bytes, and
+    how deep its blocks nest."""
+
+    block: tuple[Directive, ...]
+    size: int
+    depth: int
+
+
+class _Expansion:
+    """Splicing the includes of one file; sizes and depths come from the (memoized) included
+    files, so a file included a million times over costs one parse and one addition each."""
+
+    def __init__(self, loader: _Loader, stack: tuple[str, ...], size: int) -> None:
+        self.loader = loader
+        self.stack = stack
+        self.size = size
+
+    def block(
+        self, block: tuple[Directive, ...], ctx: Context, level: int = 0
+    ) -> tuple[tuple[Directive, ...], int]:
+        """The block (`level` blocks deep in its file) with includes spliced in, and how deep
+        blocks nest inside it (0: none)."""
         out: list[Directive] = []
+        depth = 0
         for stmt in block:
             if stmt.name == "include" and stmt.block is None and stmt.args:
                 for target in self._resolve(stmt):
-                    if target in stack:
-                        chain = " -> ".join(Path(p).name for p in (*stack, target))
-                        raise ConfigParseError(f"include loop: {chain}", stmt.file, stmt.line)
-                    out += self._expand_file(target, ctx, stack)
+                    included = self._include(stmt, target, ctx, level)
+                    out += included.block
+                    depth = max(depth, included.depth)
             elif stmt.block is not None:
-                inner = _enter(stmt.name, ctx)
-                out.append(
-                    Directive(
-                        stmt.name,
-                        stmt.args,
-                        stmt.file,
-                        stmt.line,
-                        self._expand_block(stmt.block, inner, stack),
-                    )
-                )
+                inner, inner_depth = self.block(stmt.block, _enter(stmt.name, ctx), level + 1)
+                out.append(Directive(stmt.name, stmt.args, stmt.file, stmt.line, inner))
+                depth = max(depth, inner_depth + 1)
             else:
                 out.append(stmt)
-        return tuple(out)
+        return tuple(out), depth
+
+    def _include(self, stmt: Directive, target: str, ctx: Context, level: int) -> _Expanded:
+        if target in self.stack:
+            chain = " -> ".join(Path(p).name for p in (*self.stack, target))
+            raise ConfigParseError(f"include loop: {chain}", stmt.file, stmt.line)
+        if len(self.stack) >= MAX_INCLUDE_DEPTH:
+            raise ConfigParseError(
+                f"includes nested more than {MAX_INCLUDE_DEPTH} files deep (versectl's limit)",
+                stmt.file,
+                stmt.line,
+            )
+        included = self.loader._expand_file(target, ctx, self.stack)
+        if included.depth + level > MAX_DEPTH:
+            raise ConfigParseError(
+                f"with {target} included here, blocks nest more than {MAX_DEPTH} deep "
+                "(versectl's limit; real configs nest under 10)",
+                stmt.file,
+                stmt.line,
+            )
+        self.size += included.size
+        if self.size > sources.MAX_CONFIG_BYTES:
+            self.loader._count(self.size, stmt.where)
+        return included
 
     def _resolve(self, stmt: Directive) -> list[str]:
+        loader = self.loader
         pattern = stmt.args[0]
         candidates = (
             [pattern]
             if Path(pattern).is_absolute()
-            else [str(Path(prefix) / pattern) for prefix in self.prefixes]
+            else [str(Path(prefix) / pattern) for prefix in loader.prefixes]
         )
         magic = _glob.has_magic(pattern)
         for candidate in candidates:
             if magic:
-                found = self.sources.glob(candidate)
+                found = loader.sources.glob(candidate)
                 if found:
                     return found
-            elif self.sources.exists(candidate):
+            elif loader.sources.exists(candidate):
                 return [candidate]
         if magic:
             return []  # nginx accepts a glob that matches nothing
         if len(candidates) > 1:  # a site file read on its own: the real prefix is unknown
-            self.warnings.append(
+            loader.warnings.append(
                 f"{stmt.where}: include {pattern}: not found next to the file or in "
                 f"{_DEFAULT_PREFIX}; its directives are not checked"
             )
@@ -150,6 +230,17 @@ class _Loader:
         raise ConfigParseError(
             f'open() "{candidates[0]}" failed (no such file)', stmt.file, stmt.line
         )
+
+
+def _depth(block: tuple[Directive, ...]) -> int:
+    """How deep blocks nest in `block` (0: none), without recursion."""
+    deepest = 0
+    todo = [(stmt, 1) for stmt in block if stmt.block is not None]
+    while todo:
+        stmt, level = todo.pop()
+        deepest = max(deepest, level)
+        todo += [(child, level + 1) for child in stmt.block or () if child.block is not None]
+    return deepest
 
 
 def _enter(name: str, ctx: Context) -> Context:

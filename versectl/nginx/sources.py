@@ -44,19 +44,80 @@ class SourceSet:
         return text
 
     def exists(self, path: str) -> bool:
+        """True when `path` names something to include; a directory on the way that cannot be
+        searched is ConfigLoadError: what it hides would go unchecked."""
         if self.origin == "stdin":
             return path in self.texts
-        return path in self.texts or Path(path).is_file()
+        return path in self.texts or _stat(path) is not None
 
     def glob(self, pattern: str) -> list[str]:
-        """Files matching an include glob, sorted like nginx (and glob(3)) sorts them."""
+        """What an include glob matches, sorted like nginx (glob(3)) sorts them. A directory
+        that cannot be listed is ConfigLoadError, never an empty match."""
         if self.origin == "stdin":
             import fnmatch
 
             return sorted(p for p in self.texts if fnmatch.fnmatchcase(p, pattern))
-        import glob
+        return include_glob(pattern)
 
-        return sorted(p for p in glob.glob(pattern) if Path(p).is_file())  # noqa: PTH207
+
+def include_glob(pattern: str) -> list[str]:
+    """glob(3) as nginx calls it (no flags): `*`, `?` and `[...]` per path component, hidden
+    names only for a component starting with `.`, sorted. Unlike glob(3) (and Python's glob),
+    a directory on the way that cannot be read raises ConfigLoadError instead of matching
+    nothing: as a non-root user that silence hid a whole conf.d from the check."""
+    import fnmatch
+    import glob as _glob
+
+    parts = pattern.split("/")
+    found = ["/" if pattern.startswith("/") else ""]
+    for index, part in enumerate(parts):
+        if not part:
+            continue
+        last = index == len(parts) - 1
+        if not _glob.has_magic(part):
+            found = [_join(base, part) for base in found]
+            continue
+        matched: list[str] = []
+        for base in found:
+            if not last and base and _stat(base) is None:
+                continue
+            try:
+                with os.scandir(base or ".") as entries:
+                    names = [e.name for e in entries]
+            except (FileNotFoundError, NotADirectoryError):
+                continue
+            except OSError as exc:
+                raise ConfigLoadError(_unreadable(base or ".", exc)) from None
+            hidden_ok = part.startswith(".")
+            matched += [
+                _join(base, name)
+                for name in names
+                if fnmatch.fnmatchcase(name, part) and (hidden_ok or not name.startswith("."))
+            ]
+        found = matched
+    return sorted(p for p in found if _stat(p) is not None)
+
+
+def _stat(path: str) -> os.stat_result | None:
+    """os.stat, None when nothing is there; a permission problem is ConfigLoadError."""
+    try:
+        return Path(path).stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except OSError as exc:
+        raise ConfigLoadError(_unreadable(path, exc)) from None
+
+
+def _join(base: str, name: str) -> str:
+    return str(Path(base) / name) if base else name
+
+
+def _unreadable(path: str, exc: OSError) -> str:
+    who = f"uid {os.geteuid()}"
+    return (
+        f"{path}: cannot read ({exc.strerror}, as {who}); what it holds cannot be checked: "
+        "run as a user that can read it (sudo), or `sudo nginx -T | versectl check nginx -`"
+    )
 
 
 def read_config_file(path: str, budget: int = MAX_CONFIG_BYTES) -> str:
@@ -66,7 +127,7 @@ def read_config_file(path: str, budget: int = MAX_CONFIG_BYTES) -> str:
     except FileNotFoundError:
         raise ConfigLoadError(f"{path}: no such file") from None
     except OSError as exc:
-        raise ConfigLoadError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ConfigLoadError(_unreadable(path, exc)) from None
     if stat.S_ISDIR(info.st_mode):
         raise ConfigLoadError(f"{path}: is a directory")
     if not stat.S_ISREG(info.st_mode):
@@ -80,7 +141,7 @@ def read_config_file(path: str, budget: int = MAX_CONFIG_BYTES) -> str:
         with Path(path).open("rb") as handle:
             data = handle.read(budget + 1)
     except OSError as exc:
-        raise ConfigLoadError(f"{path}: cannot read ({exc.strerror})") from None
+        raise ConfigLoadError(_unreadable(path, exc)) from None
     if len(data) > budget:
         raise ConfigLoadError(f"{path}: too large (more than {_mib(budget)})")
     return decode_config(data, path)
@@ -132,7 +193,8 @@ def from_paths(paths: Sequence[str]) -> SourceSet:
     for raw in paths:
         # absolute but not symlink-resolved: sites-enabled/x stays sites-enabled/x
         path = os.path.normpath(Path(raw).absolute())
-        if Path(path).is_dir():
+        info = _stat(path)
+        if info is not None and stat.S_ISDIR(info.st_mode):
             entries += _directory_entries(path)
         else:
             entries.append(path)
@@ -140,14 +202,20 @@ def from_paths(paths: Sequence[str]) -> SourceSet:
 
 
 def _directory_entries(path: str) -> list[str]:
-    main = Path(path) / "nginx.conf"
-    if main.is_file():
-        return [str(main)]
+    main = _join(path, "nginx.conf")
+    info = _stat(main)
+    if info is not None and stat.S_ISREG(info.st_mode):
+        return [main]
     try:
-        children = sorted(Path(path).iterdir())
+        with os.scandir(path) as listing:
+            names = sorted(entry.name for entry in listing)
     except OSError as exc:
-        raise ConfigLoadError(f"{path}: cannot list ({exc.strerror})") from None
-    found = [str(p) for p in children if p.name.endswith(".conf") and p.is_file()]
+        raise ConfigLoadError(_unreadable(path, exc)) from None
+    found = [
+        child
+        for child in (_join(path, name) for name in names if name.endswith(".conf"))
+        if (child_info := _stat(child)) is not None and stat.S_ISREG(child_info.st_mode)
+    ]
     if not found:
         raise ConfigLoadError(f"{path}: no nginx.conf and no *.conf files in this directory")
     return found

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
+from versectl.errors import InputError
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import LoadedConfig
 
@@ -123,8 +124,9 @@ def select_locations(
         names = server_names(server)
         if server_name is not None and not server_name_matches(server_name, names):
             continue
+        merge = _merge_slashes(http, server)
         for uri in uris:
-            path = uri.split("?", 1)[0].split("#", 1)[0] or "/"
+            path = normalize_uri(uri, merge_slashes=merge)
             found = find_location(server, path, memo)
             chain = (http, server, *found)
             matches.append(
@@ -138,6 +140,65 @@ def select_locations(
                 )
             )
     return matches
+
+
+def normalize_uri(uri: str, *, merge_slashes: bool = True) -> str:
+    """The path nginx matches locations against (ngx_http_parse_complex_uri): the query and
+    fragment cut off, `%XX` decoded, `//` merged (merge_slashes on, the default), `.` and
+    `..` segments resolved, also when written `%2e` or `%2F`. What nginx answers 400 to
+    (`/..` above the root, a bad or `%00` escape) is InputError."""
+    raw = uri.split("?", 1)[0].split("#", 1)[0] or "/"
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        ch = raw[i]
+        i += 1
+        literal = False
+        if ch == "%":
+            pair = raw[i : i + 2]
+            if len(pair) < 2 or any(c not in "0123456789abcdefABCDEF" for c in pair):
+                raise InputError(f"--uri {uri!r}: a bad %-escape: nginx answers 400")
+            ch = chr(int(pair, 16))
+            i += 2
+            if ch == "\0":
+                raise InputError(f"--uri {uri!r}: %00 in the path: nginx answers 400")
+            # nginx keeps a decoded % # ? as it is; any other decoded byte counts as written
+            literal = ch in "%#?"
+        # after a resolved `.`/`..` the `/` before it stands for this one
+        if (
+            ch == "/"
+            and not literal
+            and (_resolve_dots(out, uri) or (merge_slashes and out and out[-1] == "/"))
+        ):
+            continue
+        out.append(ch)
+    _resolve_dots(out, uri)
+    # bytes decoded one by one: a multi-byte UTF-8 sequence becomes its characters again
+    return "".join(out).encode("latin-1").decode("utf-8", errors="surrogateescape")
+
+
+def _resolve_dots(out: list[str], uri: str) -> bool:
+    """Drop a `.` or `..` segment that just ended (at a `/` or the end of the path)."""
+    if out[-2:] == ["/", "."]:
+        del out[-1]
+        return True
+    if out[-3:] == ["/", ".", "."]:
+        del out[-3:]
+        if not out:
+            raise InputError(f"--uri {uri!r}: `..` above the root: nginx answers 400")
+        while out[-1] != "/":
+            out.pop()
+        return True
+    return False
+
+
+def _merge_slashes(http: Directive, server: Directive) -> bool:
+    # merge_slashes is an http/server directive (the last one in a block counts), on by default
+    for block in (server, http):
+        found = list(block.children("merge_slashes"))
+        if found and found[-1].args:
+            return found[-1].args[0].lower() != "off"
+    return True
 
 
 def find_location(
