@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -10,7 +11,7 @@ from versectl.errors import ConfigLoadError, FixError
 from versectl.fix.includes import (
     expand,
     glob_would_match,
-    include_keys_reader,
+    include_reader,
     includes,
     includes_file,
     read_config_text,
@@ -68,9 +69,16 @@ def test_includes_keys_reader(tmp_path: Path) -> None:
     (tmp_path / "proxy_params").write_text(
         "proxy_set_header Host $host;\nproxy_set_header X-Real-IP $remote_addr;\n"
     )
-    keys = include_keys_reader(tmp_path)
-    assert keys("proxy_params") == {"proxy_set_header host", "proxy_set_header x-real-ip"}
-    assert keys("missing") is None
+    read = include_reader(tmp_path)
+    found = read("proxy_params")
+    assert found is not None
+    assert [(i.line, i.name, i.args) for i in found] == [
+        (1, "proxy_set_header", ("Host", "$host")),
+        (2, "proxy_set_header", ("X-Real-IP", "$remote_addr")),
+    ]
+    assert all(i.file == str(tmp_path / "proxy_params") for i in found)
+    with pytest.raises(ConfigLoadError, match="no such file"):
+        read("missing")
 
 
 def test_includes_read_config_text_round_trips_any_byte(tmp_path: Path) -> None:
@@ -79,3 +87,25 @@ def test_includes_read_config_text_round_trips_any_byte(tmp_path: Path) -> None:
     assert read_config_text(tmp_path / "x.conf").encode("utf-8", "surrogateescape") == data
     with pytest.raises(ConfigLoadError, match="directory"):
         read_config_text(tmp_path)
+
+
+def test_includes_special_files_are_refused_not_read(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "fifo.conf")
+    with pytest.raises(ConfigLoadError, match="not a regular file"):
+        read_config_text(tmp_path / "fifo.conf")
+    with pytest.raises(ConfigLoadError, match="not a regular file"):
+        read_config_text(Path("/dev/zero"))
+    with pytest.raises(ConfigLoadError, match="not a regular file"):
+        include_reader(tmp_path)("*.conf")
+    (tmp_path / "bin.conf").write_bytes(b"listen 80;\0\0\0")
+    with pytest.raises(ConfigLoadError, match="binary"):
+        read_config_text(tmp_path / "bin.conf")
+
+
+def test_includes_a_fifo_in_a_glob_of_the_tree_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "conf.d").mkdir()
+    os.mkfifo(tmp_path / "conf.d" / "x.conf")
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp { include conf.d/*.conf; }\n")
+    with pytest.raises(ConfigLoadError, match="not a regular file"):
+        list(includes(main))

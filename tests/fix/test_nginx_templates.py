@@ -77,9 +77,7 @@ def test_nginx_templates_site_embeds_the_block_verbatim() -> None:
     found = find_statement(nodes, "location", location.line)
     assert found is not None
     start, end = body_range(site, found)
-    rendered = render_body(
-        load_template(), args={}, kept=(), indent="    ", unit="    ", newline="\n"
-    )
+    rendered = render_body(load_template(), args={}, indent="    ", unit="    ", newline="\n")
     assert site[start:end] == rendered
 
 

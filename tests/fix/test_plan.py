@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.fix.configs import seed_site
-from versectl.fix.plan import FilePlan, FixTarget, plan_file
+from versectl.errors import FixError
+from versectl.fix.plan import FilePlan, FixTarget, common_prefix, plan_file
 from versectl.fix.syntax import Statement, parse, walk
 
 URIS = ("/api/chat/message", "/api/standalone-chat")
@@ -41,8 +42,11 @@ def test_plan_seed_changes_only_the_block_body() -> None:
     assert plan.candidate[: after.open_brace] == text[: before.open_brace]
     assert plan.candidate[after.close_brace :] == text[before.close_brace :]
     assert "proxy_pass http://localhost:7776;" in plan.candidate
-    assert "proxy_read_timeout 3600s;" in plan.candidate
-    assert "proxy_buffering off;" in plan.candidate
+    assert "proxy_read_timeout 90;" in plan.candidate  # longer than the heartbeat: kept
+    # the smallest change: the port, and one line added after the block's last statement
+    assert plan.candidate == text.replace("localhost:8000", "localhost:7776").replace(
+        "proxy_send_timeout 90;\n", "proxy_send_timeout 90;\n        proxy_buffering off;\n"
+    )
 
 
 def test_plan_is_a_fixed_point() -> None:
@@ -78,10 +82,10 @@ def test_plan_keeps_crlf_line_ends() -> None:
     assert "\r\n    proxy_buffering off;\r\n" in plan.candidate
 
 
-def test_plan_one_line_block_gets_a_proper_body() -> None:
+def test_plan_one_line_block_stays_on_its_line() -> None:
     text = "server { listen 80; location /api { proxy_pass http://h:1; } }\n"
     plan = _rewrite(text)
-    assert plan.candidate.startswith("server { listen 80; location /api {\n")
+    assert plan.candidate.startswith("server { listen 80; location /api { proxy_pass http://h:1; ")
     assert parse(plan.candidate)
     assert not _rewrite(plan.candidate).changed
 
@@ -96,8 +100,9 @@ def test_plan_insert_after_the_last_location() -> None:
     assert plan.changed
     new = plan.candidate
     (change,) = plan.changes
-    assert change.edit is not None and change.edit.start == change.edit.end  # a pure insertion
-    assert text[: change.edit.start].endswith(
+    (edit,) = change.edits
+    assert edit.start == edit.end  # a pure insertion
+    assert text[: edit.start].endswith(
         'expires 30d;\n        add_header Cache-Control "public, immutable";\n    }'
     )
     assert "\n\n    location /api {\n        # The backend" in new
@@ -139,5 +144,42 @@ def test_plan_two_blocks_in_one_file() -> None:
     plan = plan_file(
         "s.conf", text, [FixTarget("rewrite", line, URIS) for line in lines], port=7776
     )
-    assert plan.candidate.count("proxy_pass http://h:7776;") == 2
+    assert plan.candidate.count("proxy_pass http://h:8000;") == 2  # not this machine: kept
+    assert plan.candidate.count("proxy_buffering off;") == 2
     assert "\n# TLS\n" in plan.candidate
+
+
+def test_plan_insert_match_is_the_uris_common_prefix() -> None:
+    text = "server {\n    location / {\n        proxy_pass http://127.0.0.1:3000/;\n    }\n}\n"
+    plan = plan_file(
+        "s.conf", text,
+        [FixTarget("insert", 1, ("/v1/chat/completions",), source=(2, ("/",)))], port=3000,
+    )  # fmt: skip
+    assert "location /v1/chat/completions {" in plan.candidate
+    # `/` replaced `/` before; under the longer prefix the URI part grows by the difference
+    assert "proxy_pass http://127.0.0.1:3000/v1/chat/completions;" in plan.candidate
+    (change,) = plan.changes
+    assert plan.candidate.splitlines()[change.line_after - 1].strip().startswith("location /v1")
+
+
+def test_plan_insert_copies_the_catch_alls_routing_and_headers() -> None:
+    text = (
+        "server {\n    location / {\n        proxy_pass http://litellm-backend;\n"
+        "        proxy_set_header Host api.example.com;\n"
+        "        proxy_set_header X-Forwarded-Proto $forwarded_proto;\n"
+        "        try_files $uri @app;\n    }\n}\n"
+    )
+    target = FixTarget("insert", 1, ("/api/chat", "/api/other"), source=(2, ("/",)))
+    plan = plan_file("s.conf", text, [target], port=7776, upstreams={"litellm-backend"})
+    new = plan.candidate[len(text) - 2 :]
+    assert "location /api {" in new
+    assert "proxy_pass http://litellm-backend;" in new
+    assert "proxy_set_header Host api.example.com;" in new
+    assert "proxy_set_header X-Forwarded-Proto $forwarded_proto;" in new
+    assert "try_files" not in new and "proxy_buffering off;" in new
+
+
+def test_plan_common_prefix_of_unrelated_uris_is_refused() -> None:
+    with pytest.raises(FixError, match="share no path prefix"):
+        common_prefix(["/api/x", "/v1/y"])
+    assert common_prefix(["/api/chat/message", "/api/standalone-chat"]) == "/api"

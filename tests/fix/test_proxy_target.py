@@ -12,9 +12,8 @@ from versectl.fix.proxy_target import retarget
     [
         ("http://localhost:8000", "http://localhost:7776"),
         ("http://localhost:8000/", "http://localhost:7776/"),
-        ("http://backend", "http://backend:7776"),
         ("http://[::1]:8000/api", "http://[::1]:7776/api"),
-        ("HTTPS://Host:1", "HTTPS://Host:7776"),
+        ("HTTPS://LOCALHOST:1", "HTTPS://LOCALHOST:7776"),
         (None, "http://127.0.0.1:7776"),
     ],
 )
@@ -38,3 +37,10 @@ def test_proxy_target_leaves_unportable_urls_alone(
     result = retarget(url, 7776, upstreams)
     assert result.url == url
     assert result.note is not None and word in result.note
+
+
+@pytest.mark.parametrize("url", ["http://backend", "http://api:5001/", "https://api.openai.com"])
+def test_proxy_target_keeps_the_port_of_other_machines(url: str) -> None:
+    result = retarget(url, 7776, ())
+    assert result.url == url
+    assert result.note is not None and "not this machine" in result.note

@@ -59,6 +59,12 @@ def command(
     server_name: Annotated[
         str | None, typer.Option(help="Only the server block answering this name.")
     ] = None,
+    force: Annotated[
+        bool,
+        typer.Option(
+            help="Change a location that several servers share (a snippet they all include)."
+        ),
+    ] = False,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
@@ -80,6 +86,7 @@ def command(
         reload=reload,
         server_name=server_name,
         nginx_conf=nginx_conf,
+        force=force,
     )
     outcome = run_fix(options)
     warn_if_unvalidated(outcome)

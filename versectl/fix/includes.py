@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from versectl.errors import ConfigLoadError, ConfigParseError, FixError
-from versectl.fix.directives import directive_key
-from versectl.fix.merge import IncludeKeys
-from versectl.fix.syntax import Statement, parse, walk
+from versectl.fix.merge import IncludedStatement, IncludeReader
+from versectl.fix.syntax import Statement, parse, statements, walk
+from versectl.nginx.sources import read_config_file
 
 _GLOB_CHARS = frozenset("*?[")
 MAX_DEPTH = 32
@@ -20,15 +20,13 @@ MAX_DEPTH = 32
 
 
 def read_config_text(path: Path) -> str:
-    """A config file's text; every byte round-trips (surrogateescape)."""
-    try:
+    """A config file's text through check's guarded reader (regular files only, size cap,
+    binary refused); every byte round-trips (surrogateescape), since fix writes it back."""
+    text = read_config_file(str(path))
+    if "\ufffd" not in text:
+        return text  # valid UTF-8 (or ASCII): the decoded text is the bytes
+    try:  # a stray non-UTF-8 byte: the guard let it through; keep it as it is
         return path.read_bytes().decode("utf-8", errors="surrogateescape")
-    except IsADirectoryError:
-        raise ConfigLoadError(f"{path}: is a directory, not a config file") from None
-    except FileNotFoundError:
-        raise ConfigLoadError(f"{path}: no such file") from None
-    except PermissionError:
-        raise ConfigLoadError(f"{path}: permission denied") from None
     except OSError as exc:
         raise ConfigLoadError(f"{path}: cannot read ({exc.strerror})") from None
 
@@ -96,6 +94,12 @@ def _includes(file: Path, conf_dir: Path, chain: tuple[str, ...]) -> Iterator[In
         for match in matches:
             if match.is_file():
                 yield from _includes(match, conf_dir, (*chain, real))
+            elif match.exists() and not match.is_dir():
+                # nginx -t would block opening a FIFO, or read a device forever
+                raise ConfigLoadError(
+                    f"{file}:{statement.line}: include {statement.args[0]} loads {match}: "
+                    "not a regular file"
+                )
 
 
 def includes_file(main: Path, target: Path, conf_dir: Path | None = None) -> bool:
@@ -109,22 +113,34 @@ def includes_file(main: Path, target: Path, conf_dir: Path | None = None) -> boo
             for include in includes(main, conf_dir)
             for match in include.matches
         )
-    except (ConfigLoadError, ConfigParseError, FixError):
+    except (ConfigParseError, FixError):
         return False
 
 
-def include_keys_reader(conf_dir: Path) -> IncludeKeys:
-    """For merge: the directive keys an include pattern's files set (None when unreadable)."""
+def include_reader(conf_dir: Path) -> IncludeReader:
+    """For merge: the statements an include pattern's files put into the including block
+    (includes inside them followed, as nginx splices them); None when a file does not parse."""
 
-    def keys(pattern: str) -> set[str] | None:
-        found: set[str] = set()
+    def read(pattern: str, depth: int = 0) -> list[IncludedStatement] | None:
+        if depth >= MAX_DEPTH:
+            raise FixError(f"include {pattern}: nested more than {MAX_DEPTH} deep (a loop?)")
+        found: list[IncludedStatement] = []
         try:
             for path in expand(pattern, conf_dir):
-                text = read_config_text(path)
-                for statement, _parents in walk(parse(text, str(path))):
-                    found.add(directive_key(statement.name, statement.args))
-        except (ConfigLoadError, ConfigParseError):
+                for statement in statements(parse(read_config_text(path), str(path))):
+                    if statement.name == "include" and len(statement.args) == 1:
+                        inner = read(statement.args[0], depth + 1)
+                        if inner is None:
+                            return None
+                        found += inner
+                    else:
+                        found.append(
+                            IncludedStatement(
+                                str(path), statement.line, statement.name, tuple(statement.args)
+                            )
+                        )
+        except ConfigParseError:
             return None
         return found
 
-    return keys
+    return read

@@ -11,19 +11,17 @@ from versectl.errors import ConfigParseError, FixError
 from versectl.fix.edit import Edit, apply_edits
 from versectl.fix.locate import (
     Layout,
-    body_range,
     detect_layout,
     find_statement,
     line_end,
     line_start,
     statement_indent,
 )
-from versectl.fix.merge import IncludeKeys, MergeResult, merge
-from versectl.fix.proxy_target import retarget
-from versectl.fix.syntax import Node, Statement, parse, statements
-from versectl.fix.template import load_template, render_body, render_location
-
-API_PREFIX = "/api"
+from versectl.fix.merge import IncludeReader, Inherited, MergeResult, merge
+from versectl.fix.proxy_target import URL, retarget
+from versectl.fix.syntax import Node, Statement, parse, quote_word, statements
+from versectl.fix.template import load_template, render_location
+from versectl.nginx.model import DEFAULTS
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +37,11 @@ class FixTarget:
     uris: tuple[str, ...]
     args: tuple[str, ...] | None = None
     """The location's arguments (e.g. ("^~", "/api")), to tell apart blocks on one line."""
+    inherited: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    """Settings the block inherits from the enclosing levels (name, args), from the model."""
+    source: tuple[int, tuple[str, ...]] | None = None
+    """insert: the catch-all location (line, args) in this file that served the URIs; the new
+    block proxies where it proxies, with its headers."""
 
 
 @dataclass
@@ -50,8 +53,14 @@ class BlockChange:
     match: str
     """The location's match as written ("/api", "~ ^/api/"), or the new one."""
     merge: MergeResult | None = None
-    edit: Edit | None = None
+    edits: list[Edit] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    anchor: int = -1
+    """Offset (in the original text) where the block's `location` starts or will be inserted;
+    with `anchor_in_edit`, an offset inside the inserting edit's replacement."""
+    anchor_in_edit: int = -1
+    line_after: int = 0
+    """The line the block's `location` starts on in the candidate (0: no block)."""
 
 
 @dataclass
@@ -75,24 +84,25 @@ def plan_file(
     *,
     port: int,
     upstreams: Collection[str] = (),
-    include_keys: IncludeKeys = lambda _pattern: None,
+    include_reader: IncludeReader = lambda _pattern: [],
 ) -> FilePlan:
     """Plan the fix of `text` (the content of `path`) at each target."""
     nodes = parse(text, path)
     layout = detect_layout(text, nodes)
     changes: list[BlockChange] = []
     seen: set[tuple[str, int, tuple[str, ...] | None]] = set()
+    context = _Context(path, text, nodes, layout, port, upstreams, include_reader)
     for target in targets:
         if (target.kind, target.line, target.args) in seen:
             continue
         seen.add((target.kind, target.line, target.args))
-        if target.kind == "rewrite":
-            changes.append(
-                _rewrite(path, text, nodes, layout, target, port, upstreams, include_keys)
-            )
-        else:
-            changes.append(_insert(path, text, nodes, layout, target, port))
-    edits = [change.edit for change in changes if change.edit is not None]
+        changes.append(
+            _rewrite(context, target) if target.kind == "rewrite" else _insert(context, target)
+        )
+    manual = [item for change in changes if change.merge for item in change.merge.manual]
+    if manual:
+        raise FixError("cannot fix this in " + path + ": " + "; ".join(manual))
+    edits = [edit for change in changes for edit in change.edits]
     candidate = apply_edits(text, edits)
     try:
         parse(candidate, path)
@@ -100,70 +110,101 @@ def plan_file(
         raise FixError(
             f"internal error: the fixed text would not parse ({exc}); nothing written"
         ) from exc
+    for change in changes:
+        if change.anchor >= 0:
+            offset = _shifted(edits, change.anchor) + max(change.anchor_in_edit, 0)
+            change.line_after = candidate.count("\n", 0, offset) + 1
     return FilePlan(path, text, candidate, changes)
 
 
-def _rewrite(
-    path: str,
-    text: str,
-    nodes: list[Node],
-    layout: Layout,
-    target: FixTarget,
-    port: int,
-    upstreams: Collection[str],
-    include_keys: IncludeKeys,
-) -> BlockChange:
-    args = list(target.args) if target.args is not None else None
-    location = find_statement(nodes, "location", target.line, args)
-    if location is None and args is not None:  # crossplane may unquote args differently
-        location = find_statement(nodes, "location", target.line)
-    if location is None:
-        raise FixError(f"{path}:{target.line}: no location block starts on this line")
-    template = load_template()
-    merged = merge(
-        text, location, template, port=port, upstreams=upstreams, include_keys=include_keys
+def _shifted(edits: Sequence[Edit], offset: int) -> int:
+    """Where `offset` of the original text is in the edited text (edits before it move it)."""
+    return offset + sum(
+        len(edit.replacement) - (edit.end - edit.start)
+        for edit in edits
+        if edit.end <= offset and not (edit.start == edit.end == offset)
     )
-    match = " ".join(location.args)
-    if merged.already_good:
-        return BlockChange(target, "unchanged", match, merged)
-    indent = statement_indent(text, location, _line_indent(text, location.start))
-    start, end = body_range(text, location)
-    body = render_body(
-        template, args=merged.args, kept=merged.kept, indent=indent,
-        unit=layout.unit, newline=layout.newline,
+
+
+@dataclass(frozen=True, slots=True)
+class _Context:
+    path: str
+    text: str
+    nodes: list[Node]
+    layout: Layout
+    port: int
+    upstreams: Collection[str]
+    include_reader: IncludeReader
+
+
+def _inherited(target: FixTarget) -> Inherited:
+    known = dict(target.inherited)
+    return lambda name: known.get(name, DEFAULTS.get(name, ()))
+
+
+def _rewrite(ctx: _Context, target: FixTarget) -> BlockChange:
+    args = list(target.args) if target.args is not None else None
+    location = find_statement(ctx.nodes, "location", target.line, args)
+    if location is None and args is not None:  # the model's lexer may unquote args differently
+        location = find_statement(ctx.nodes, "location", target.line)
+    if location is None:
+        raise FixError(f"{ctx.path}:{target.line}: no location block starts on this line")
+    merged = merge(
+        ctx.text, ctx.path, location, load_template(), port=ctx.port, upstreams=ctx.upstreams,
+        include_reader=ctx.include_reader, inherited=_inherited(target), unit=ctx.layout.unit,
     )  # fmt: skip
-    if start > 0 and text[start - 1] != "\n":
-        body = layout.newline + body
-    if end > 0 and text[end - 1] != "\n":
-        body += indent
-    return BlockChange(target, "rewrite", match, merged, Edit(path, start, end, body))
+    match = " ".join(location.args)
+    action: Literal["rewrite", "unchanged"] = "unchanged" if merged.already_good else "rewrite"
+    return BlockChange(target, action, match, merged, list(merged.edits), anchor=location.start)
 
 
-def _insert(
-    path: str, text: str, nodes: list[Node], layout: Layout, target: FixTarget, port: int
-) -> BlockChange:
-    server = find_statement(nodes, "server", target.line)
+def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
+    path, text, layout = ctx.path, ctx.text, ctx.layout
+    server = find_statement(ctx.nodes, "server", target.line)
     if server is None or server.block is None:
         raise FixError(f"{path}:{target.line}: no server block starts on this line")
     children = statements(server.block)
     if any(child.name == "return" for child in children):
         note = "this server answers every request with `return` (a redirect?): nothing to add"
-        return BlockChange(target, "skipped", API_PREFIX, notes=[note])
-    header = ["location", API_PREFIX]
+        return BlockChange(target, "skipped", "", notes=[note])
+    prefix = common_prefix(target.uris)
+    header = ["location", prefix]
     if _regex_may_win(children, target.uris):
-        header = ["location", "^~", API_PREFIX]  # ^~: a matching prefix stops the regex search
+        header = ["location", "^~", prefix]  # ^~: a matching prefix stops the regex search
     for child in children:
-        if child.name == "location" and child.args[-1:] == [API_PREFIX]:
+        if child.name == "location" and child.args[-1:] == [prefix] and child.args[0] != "=":
             raise FixError(
-                f"{path}:{child.line}: a location {API_PREFIX} exists but does not serve "
+                f"{path}:{child.line}: a location {prefix} exists but does not serve "
                 f"{', '.join(target.uris)}; fix it by hand (a regex location wins?)"
             )
     server_indent = statement_indent(text, server, _line_indent(text, server.start))
     indent = server_indent + layout.unit
-    block = render_location(
-        load_template(), header=header, args={"proxy_pass": [retarget(None, port, ()).url]},
-        indent=indent, unit=layout.unit, newline=layout.newline,
+    source = None
+    if target.source is not None:
+        source = find_statement(ctx.nodes, "location", target.source[0], list(target.source[1]))
+    notes: list[str] = []
+    if source is not None and any(s.name == "proxy_pass" for s in statements(source.block or [])):
+        scratch = _copied_block(text, source, header, indent, layout)
+        notes.append(
+            f"the new block proxies where location {' '.join(source.args)} (line {source.line}) "
+            "does, with its headers and settings"
+        )
+    else:
+        scratch = indent + render_location(
+            load_template(), header=header, args={"proxy_pass": [retarget(None, ctx.port, ()).url]},
+            indent=indent, unit=layout.unit, newline=layout.newline,
+        )  # fmt: skip
+        notes.append(
+            f"the new block proxies to 127.0.0.1:{ctx.port}; change the host if the backend runs "
+            "elsewhere (another machine, a container name)"
+        )
+    scratch_name = f"{path} (new block)"
+    (location,) = statements(parse(scratch, scratch_name))
+    merged = merge(
+        scratch, scratch_name, location, load_template(), port=ctx.port, upstreams=ctx.upstreams,
+        include_reader=ctx.include_reader, inherited=_inherited(target), unit=layout.unit,
     )  # fmt: skip
+    block = apply_edits(scratch, merged.edits)[len(indent) :]
     nl = layout.newline
     locations = [child for child in children if child.name == "location"]
     if locations:
@@ -175,12 +216,60 @@ def _insert(
         if text[position : server.close_brace].strip(" \t"):
             position = server.close_brace
             insertion = f"{nl}{indent}{block}{nl}{server_indent}"
-    notes = [
-        f"the new block proxies to 127.0.0.1:{port}; change the host if the backend runs "
-        "elsewhere (another machine, a container name)"
-    ]
     edit = Edit(path, position, position, insertion)
-    return BlockChange(target, "insert", " ".join(header[1:]), edit=edit, notes=notes)
+    change = BlockChange(
+        target, "insert", " ".join(header[1:]), merged, [edit], notes, anchor=position,
+        anchor_in_edit=insertion.index(block),
+    )  # fmt: skip
+    return change
+
+
+def common_prefix(uris: Sequence[str]) -> str:
+    """The longest path prefix (whole segments) the URIs share: the new location's match."""
+    paths = [uri.split("?", 1)[0] for uri in uris]
+    split = [path.split("/") for path in paths]
+    shared: list[str] = []
+    for parts in zip(*split, strict=False):
+        if any(part != parts[0] for part in parts):
+            break
+        shared.append(parts[0])
+    prefix = "/".join(shared)
+    if not prefix.strip("/"):
+        raise FixError(
+            f"{', '.join(uris)} share no path prefix: one new location cannot serve them "
+            "without catching everything; run fix once per --uri"
+        )
+    return prefix if prefix.startswith("/") else "/" + prefix
+
+
+def _copied_block(
+    text: str, source: Statement, header: list[str], indent: str, layout: Layout
+) -> str:
+    """A new location holding the catch-all's own statements (not its nested locations), its
+    proxy_pass URI part adjusted so the new prefix maps to the same backend path."""
+    assert source.block is not None
+    nl, child = layout.newline, indent + layout.unit
+    lines = [indent + " ".join(quote_word(word) for word in header) + " {"]
+    for statement in statements(source.block):
+        if statement.name in ("location", "try_files", "return"):
+            continue
+        if statement.name == "proxy_pass" and len(statement.args) == 1:
+            url = _moved_uri_part(statement.args[0], source.args[-1], header[-1])
+            lines.append(f"{child}proxy_pass {quote_word(url)};")
+            continue
+        lines.append(child + text[statement.start : statement.end])
+    return nl.join([*lines, indent + "}"])
+
+
+def _moved_uri_part(url: str, old_prefix: str, new_prefix: str) -> str:
+    """proxy_pass with a URI part replaces the matched prefix: under a longer prefix the part
+    grows by the difference, so each request still reaches the same backend path."""
+    parsed = URL.fullmatch(url)
+    if "$" in url or parsed is None or not parsed.group("rest"):
+        return url
+    if not new_prefix.startswith(old_prefix):
+        return url
+    return url + new_prefix[len(old_prefix) :]
 
 
 def _line_indent(text: str, offset: int) -> str:

@@ -6,7 +6,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
-_URL = re.compile(
+from versectl.nginx.model.targets import Target
+
+URL = re.compile(
     r"(?P<scheme>[a-z]+://)(?P<host>\[[^\]]*\]|[^/:?]+)(?::(?P<port>[^/?]*))?(?P<rest>.*)",
     re.IGNORECASE | re.DOTALL,
 )
@@ -24,6 +26,7 @@ class Retarget:
 def retarget(url: str | None, port: int, upstreams: Collection[str]) -> Retarget:
     """Point `url` at `port`, keeping everything else (a docker host name, a `/` URI part).
 
+    Only a target on this machine (localhost, 127.x, ::1, this host's name) follows `port`.
     The URI part matters: `proxy_pass http://h:1/;` strips the location prefix from the
     request path and `proxy_pass http://h:1;` does not, so it is never touched. Left as it
     is, with a note: variables (resolved per request), unix sockets, and the name of an
@@ -33,7 +36,7 @@ def retarget(url: str | None, port: int, upstreams: Collection[str]) -> Retarget
         return Retarget(f"http://{DEFAULT_HOST}:{port}")
     if "$" in url:
         return Retarget(url, "proxy_pass uses variables: its port cannot be checked statically")
-    match = _URL.fullmatch(url)
+    match = URL.fullmatch(url)
     if match is None:
         return Retarget(url, "proxy_pass is not a URL versectl understands: left as it is")
     scheme, host, old_port, rest = match.group("scheme", "host", "port", "rest")
@@ -41,4 +44,7 @@ def retarget(url: str | None, port: int, upstreams: Collection[str]) -> Retarget
         return Retarget(url, "proxy_pass goes to a unix socket: no port to set")
     if old_port is None and host in upstreams:
         return Retarget(url, f"proxy_pass names upstream {host}: its port is set in that block")
+    if not Target(host, None).is_local:
+        # a container name or another machine: the backend port is this machine's, not its
+        return Retarget(url, f"proxy_pass goes to {host}, not this machine: its port stays")
     return Retarget(f"{scheme}{host}:{port}{rest}")

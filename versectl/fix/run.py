@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from versectl.errors import InputError, VersectlError
+from versectl.errors import FixError, InputError, VersectlError
 from versectl.fix.backup import backup_plan
-from versectl.fix.includes import include_keys_reader, read_config_text
-from versectl.fix.plan import FilePlan, plan_file
+from versectl.fix.candidate import verify_plan
+from versectl.fix.includes import include_reader, read_config_text
+from versectl.fix.plan import FilePlan, FixTarget, plan_file
+from versectl.fix.shared import sharing_servers
 from versectl.fix.syntax import parse
 from versectl.fix.targets import find_targets
 from versectl.fix.validate import (
@@ -45,6 +47,8 @@ class FixOptions:
     reload: bool = False
     server_name: str | None = None
     nginx_conf: Path | None = None
+    force: bool = False
+    """Change a block several servers share (a snippet they all include)."""
 
 
 @dataclass(frozen=True)
@@ -96,12 +100,15 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
         text = read_config_text(path)
         main = choose_main_config(path, text, explicit=options.nginx_conf, binary=binary)
     conf_dir = main.path.parent if main.path is not None else path.parent
+    notes = _shared_notes(config, str(path), found.targets, force=options.force)
     plan = plan_file(
         str(path), text, found.targets, port=backend.port,
-        upstreams=set(upstreams(config)), include_keys=include_keys_reader(conf_dir),
+        upstreams=set(upstreams(config)), include_reader=include_reader(conf_dir),
     )  # fmt: skip
+    if plan.changed:
+        verify_plan(config, plan, options.uris, options.server_name)
     outcome = FixOutcome(path, plan, backend, unified_diff(plan), main, binary)
-    outcome.notes.extend(config.warnings)
+    outcome.notes.extend([*config.warnings, *notes])
     if not options.write or not plan.changed:
         return outcome
     backups = backup_plan(main.path)
@@ -118,6 +125,25 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
     if options.reload:
         outcome.reload = reload_nginx(binary, main)
     return outcome
+
+
+def _shared_notes(
+    config: LoadedConfig, path: str, targets: Sequence[FixTarget], *, force: bool
+) -> list[str]:
+    """Refuse to change a block other servers include too, unless --force; say who shares it."""
+    notes: list[str] = []
+    for target in targets:
+        sharing = sharing_servers(config, path, target)
+        if len(sharing) < 2:
+            continue
+        message = (
+            f"{path}:{target.line}: this location is shared: {len(sharing)} servers include "
+            f"it ({'; '.join(sharing)}); fixing it changes every one of them"
+        )
+        if not force:
+            raise FixError(f"{message}. Add --force to change it anyway")
+        notes.append(f"{message} (--force)")
+    return notes
 
 
 def _errors_after(

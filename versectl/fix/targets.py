@@ -3,7 +3,8 @@
 A selected location other than the catch-all `/` is rewritten. A server where only `/` (or
 nothing) serves the chat gets a new /api block, unless another server of the config already
 has one (that server is the app; the others are other sites). Servers of different names are
-never fixed together unless asked (`--server-name`), and redirect-only servers are left alone.
+never fixed together unless asked (`--server-name`), and servers that redirect (to https) are
+left alone.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from versectl.errors import FixError
 from versectl.fix.plan import FixTarget
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import LoadedConfig
-from versectl.nginx.model import LocationMatch, location_pattern, select_locations
+from versectl.nginx.model import Effective, LocationMatch, location_pattern, select_locations
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,19 +40,56 @@ def _is_catch_all(location: Directive | None) -> bool:
     return pattern.modifier in ("", "^~") and pattern.pattern == "/"
 
 
-def _redirects_everything(server: Directive) -> bool:
-    return any(True for _ in server.children("return"))
+_REDIRECT_CODES = frozenset({"301", "302", "303", "307", "308"})
+_SETTINGS = ("proxy_http_version", "proxy_buffering", "proxy_cache", "gzip", "proxy_read_timeout")
+"""What merge judges by the inherited value (see versectl/fix/merge.py)."""
+
+
+def _is_redirect(statement: Directive) -> bool:
+    if statement.name == "return":
+        return bool(statement.args) and statement.args[0] in _REDIRECT_CODES
+    if statement.name == "rewrite" and len(statement.args) >= 2:
+        return statement.args[1].startswith(("https://", "http://")) or statement.args[-1] in (
+            "permanent",
+            "redirect",
+        )
+    return False
+
+
+def _redirects(match: LocationMatch) -> bool:
+    """The request gets a redirect (to https, usually) or a fixed answer, not the backend:
+    `return` in the server, certbot's `if ($host = x) { return 301 https://... }`, a
+    server-level `rewrite ^ https://...`, or the selected location redirecting. Such a server is
+    never given the API: that would serve it over plain HTTP."""
+    server = match.server
+    if any(True for _ in server.children("return")):
+        return True
+    for statement in server.block or ():
+        if statement.name == "rewrite" and _is_redirect(statement):
+            return True
+        if statement.name == "if" and any(_is_redirect(s) for s in statement.block or ()):
+            return True
+    location = match.location
+    return location is not None and any(_is_redirect(s) for s in location.block or ())
+
+
+def _inherited(match: LocationMatch, *, new_block: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """What the block to fix inherits: from the levels around the selected location, or, for
+    a new block, from the server it goes into."""
+    chain = match.chain
+    if new_block:
+        cut = max(i for i, block in enumerate(chain) if block.name == "server") + 1
+    else:
+        cut = len(chain) - 1 if chain and chain[-1].name == "location" else len(chain)
+    outer = Effective(chain[:cut])
+    return tuple((name, outer[name].args) for name in _SETTINGS)
 
 
 def find_targets(
     config: LoadedConfig, path: str | None, uris: Sequence[str], server_name: str | None
 ) -> FileTargets:
     """The blocks to fix for `uris`; in `path` when given, else in the file holding them."""
-    matches = [
-        m
-        for m in select_locations(config, list(uris), server_name)
-        if not _redirects_everything(m.server)
-    ]
+    matches = [m for m in select_locations(config, list(uris), server_name) if not _redirects(m)]
     if not matches:
         which = f" named {server_name}" if server_name else ""
         raise FixError(f"no server{which} in the config serves {', '.join(uris)}")
@@ -71,6 +109,7 @@ def find_targets(
     path = path if path is not None else _file_of(chosen)
     # one target per block, with the URIs that reach it
     by_block: dict[tuple[str, int, tuple[str, ...] | None], list[str]] = {}
+    first: dict[tuple[str, int, tuple[str, ...] | None], LocationMatch] = {}
     in_file: list[LocationMatch] = []
     for match in chosen:
         location = match.location
@@ -83,17 +122,33 @@ def find_targets(
         else:
             continue
         by_block.setdefault(key, []).append(match.uri)
+        first.setdefault(key, match)
         in_file.append(match)
     targets = [
-        FixTarget(
-            "rewrite" if kind == "rewrite" else "insert", line, tuple(dict.fromkeys(found)), args
-        )
+        _target(kind, line, tuple(dict.fromkeys(found)), args, first[(kind, line, args)], path)
         for (kind, line, args), found in by_block.items()
     ]
     if not targets:
         where = ", ".join(sorted({_where(m) for m in chosen}))
         raise FixError(f"{path} holds none of the blocks that serve {', '.join(uris)} ({where})")
     return FileTargets(path, targets, in_file)
+
+
+def _target(
+    kind: str,
+    line: int,
+    uris: tuple[str, ...],
+    args: tuple[str, ...] | None,
+    match: LocationMatch,
+    path: str,
+) -> FixTarget:
+    if kind == "rewrite":
+        return FixTarget("rewrite", line, uris, args, _inherited(match, new_block=False))
+    source = None
+    catch_all = match.location
+    if catch_all is not None and _real(catch_all.file) == _real(path):
+        source = (catch_all.line, catch_all.args)
+    return FixTarget("insert", line, uris, None, _inherited(match, new_block=True), source)
 
 
 def _where(match: LocationMatch) -> str:

@@ -12,8 +12,6 @@ from versectl.fix.edit import Edit, apply_edits
 from versectl.fix.locate import body_range, find_statement
 from versectl.fix.syntax import Statement, parse, quote_word, statements
 
-KEPT_MARKER = "# Kept from your configuration by versectl fix:"
-"""Heads the user's own directives carried into the new block."""
 _TEMPLATE_UNIT = 4
 """The template file is indented with four spaces per level."""
 
@@ -51,18 +49,10 @@ def load_template() -> TemplateBlock:
     raise AssertionError("nginx_templates/api_location.conf holds no location block")
 
 
-@dataclass(frozen=True, slots=True)
-class KeptChunk:
-    """A user's statement carried over: its source lines, dedented to its own indentation."""
-
-    lines: list[str]
-
-
 def render_body(
     template: TemplateBlock,
     *,
     args: Mapping[str, Sequence[str]],
-    kept: Sequence[KeptChunk],
     indent: str,
     unit: str,
     newline: str,
@@ -70,8 +60,7 @@ def render_body(
     """The block's body lines (each ending with `newline`) at `indent` + `unit`.
 
     `args` replaces the arguments of template statements by key (see directive_key), values
-    quoted as needed, e.g. {"proxy_pass": ["http://backend:7776"]}; `kept` chunks follow under
-    KEPT_MARKER.
+    quoted as needed, e.g. {"proxy_pass": ["http://backend:7776"]}.
     """
     edits = []
     for key, values in args.items():
@@ -86,10 +75,6 @@ def render_body(
     assert location is not None
     start, end = body_range(text, location)
     lines = [_reindent(line, indent, unit) for line in text[start:end].splitlines()]
-    if kept:
-        lines += ["", indent + unit + KEPT_MARKER]
-        for chunk in kept:
-            lines += [indent + unit + line if line.strip() else "" for line in chunk.lines]
     return "".join(line + newline for line in lines)
 
 
@@ -103,7 +88,7 @@ def render_location(
     newline: str,
 ) -> str:
     """A whole new location statement (first line unindented, `}` at `indent`)."""
-    body = render_body(template, args=args, kept=(), indent=indent, unit=unit, newline=newline)
+    body = render_body(template, args=args, indent=indent, unit=unit, newline=newline)
     head = " ".join(quote_word(word) for word in header)
     return f"{head} {{{newline}{body}{indent}}}"
 

@@ -84,8 +84,14 @@ def write_fixed(
     info = target.stat()
     with _temp_next_to(target) as (fd, temp):
         kill_point("temp_created")
-        _write_all(fd, fixed, "temp_partial")
-        os.fsync(fd)
+        try:
+            _write_all(fd, fixed, "temp_partial")
+            os.fsync(fd)
+        except OSError as exc:  # ENOSPC, EDQUOT, EIO: the temp goes, the original stays
+            raise FixError(
+                f"{target.parent}: cannot write the fixed file ({exc.strerror}); "
+                f"{path} is unchanged"
+            ) from None
         kill_point("temp_written")
         _copy_metadata(fd, temp, info, target)
         kill_point("metadata_copied")
@@ -159,8 +165,14 @@ def _backup(target: Path, original: bytes, info: os.stat_result, wanted: Path) -
     """A complete copy of the original at `wanted` (or `wanted` with -N): written to a temp file
     and linked into place, so a kill never leaves a truncated backup under the final name."""
     with _temp_next_to(target) as (fd, temp):
-        _write_all(fd, original, "backup_partial")
-        os.fsync(fd)
+        try:
+            _write_all(fd, original, "backup_partial")
+            os.fsync(fd)
+        except OSError as exc:
+            raise FixError(
+                f"{target.parent}: cannot write the backup ({exc.strerror}); {target} is "
+                "unchanged (or run with --no-backup)"
+            ) from None
         _copy_metadata(fd, temp, info, target)
         for attempt in range(1, 100):
             candidate = wanted if attempt == 1 else wanted.with_name(f"{wanted.stem}-{attempt}.bak")
