@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.probe.bombs import Bomb, bomb_server, brotli_events, brotli_gib, gzip_gib  # noqa: E402
+from tests.probe.bombs import Bomb, bomb_server, brotli_events, brotli_gib, gzip_gib
 
 BOMBS = {
     "brotli 1 GiB": lambda: Bomb(brotli_gib(), "br"),
@@ -37,7 +37,7 @@ def run_one(url: str, source: Path, timeout: float, kill_after: float) -> tuple[
     env = {**os.environ, "PYTHONPATH": str(source)}
     command = [sys.executable, "-m", "versectl", "probe-stream", url, "--format", "json"]
     start = time.perf_counter()
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+    process = subprocess.Popen(
         [*command, "--timeout", str(timeout)],
         cwd=source,
         env=env,
