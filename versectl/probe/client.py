@@ -13,6 +13,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import Iterable
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
 import httpcore
@@ -20,11 +21,12 @@ import httpx
 from hyperframe.exceptions import HyperframeError
 from hyperframe.frame import ContinuationFrame, DataFrame, Frame, HeadersFrame
 
-from versectl.errors import InputError
+from versectl.errors import InputError, ProbeError
 from versectl.probe.encoding import ACCEPT_ENCODING, BodyDecoder, ContentDecodingError
 from versectl.probe.failures import classify
 from versectl.probe.protocol import HttpVersion
 from versectl.probe.record import Arrival, ProbeFailure, ProbeRequest, Redirect, StreamRecord
+from versectl.probe.redirects import MAX_REDIRECTS, first_hop, is_redirect, next_hop, origin
 from versectl.probe.sse import SSEParser, SSEProtocolError
 
 USER_AGENT = "versectl-probe"
@@ -192,9 +194,9 @@ async def probe_stream(
     record.started_ns = time.perf_counter_ns()
     async with httpx.AsyncClient(
         transport=_TimedTransport(context, clock, request),
-        follow_redirects=True,
+        follow_redirects=False,  # followed by _send, with the policy of versectl.probe.redirects
         timeout=timeout,
-        cookies=dict(request.cookies),
+        cookies=_refusing_jar(),
         trust_env=False,
     ) as client:
         try:
@@ -206,20 +208,58 @@ async def probe_stream(
             record.error = _h2c_failure(record, request, classify(exc, request.url))
         except (SSEProtocolError, ContentDecodingError) as exc:
             record.error = ProbeFailure("protocol", str(exc))
+        except ProbeError as exc:
+            record.error = ProbeFailure(exc.kind, str(exc))
     record.ended_ns = record.ended_ns or time.perf_counter_ns()
     return record
+
+
+def _refusing_jar() -> httpx.Cookies:
+    """httpx's jar sends a cookie to any port of its host: cookies are sent by _send instead."""
+    return httpx.Cookies(CookieJar(DefaultCookiePolicy(allowed_domains=[])))
+
+
+async def _send(
+    client: httpx.AsyncClient, request: ProbeRequest, record: StreamRecord
+) -> httpx.Response:
+    """Send the request and follow its redirects; cookies and headers only to their origin."""
+    hop = first_hop(request)
+    set_cookies: dict[tuple[str, str, int], dict[str, str]] = {}
+    for _ in range(MAX_REDIRECTS + 1):
+        headers = httpx.Headers(DEFAULT_HEADERS)
+        for name, value in hop.headers:
+            headers[name] = value
+        cookies = dict(hop.cookies) | set_cookies.get(origin(hop.url), {})
+        if cookies:
+            headers["Cookie"] = "; ".join(f"{name}={value}" for name, value in cookies.items())
+        http_request = client.build_request(hop.method, hop.url, headers=headers, content=hop.body)
+        response = await client.send(http_request, stream=True)
+        if not is_redirect(response):
+            return response
+        await response.aclose()  # a redirect's body is never read: it may be a bomb
+        jar = set_cookies.setdefault(origin(hop.url), {})
+        jar.update(_set_cookies(response))
+        location = response.headers["location"]
+        try:
+            hop = next_hop(request, hop, response.status_code, location)
+        except httpx.InvalidURL:
+            raise ProbeError("http", f"HTTP {response.status_code}: bad Location") from None
+        record.redirects.append(
+            Redirect(response.status_code, str(response.url), location, hop.dropped)
+        )
+    raise ProbeError("http", f"more than {MAX_REDIRECTS} redirects")
+
+
+def _set_cookies(response: httpx.Response) -> dict[str, str]:
+    jar = httpx.Cookies()
+    jar.extract_cookies(response)
+    return {cookie.name: cookie.value or "" for cookie in jar.jar}
 
 
 async def _exchange(
     client: httpx.AsyncClient, request: ProbeRequest, record: StreamRecord, clock: _ReadClock
 ) -> None:
-    headers = httpx.Headers(DEFAULT_HEADERS)
-    for name, value in request.headers:
-        headers[name] = value
-    http_request = client.build_request(
-        request.method, request.url, headers=headers, content=request.body
-    )
-    response = await client.send(http_request, stream=True)
+    response = await _send(client, request, record)
     try:
         record.headers_ns = clock.last_read_ns
         record.connected_ns = clock.connected_ns or None
@@ -228,10 +268,6 @@ async def _exchange(
         record.http_version = response.http_version
         record.final_url = str(response.url)
         record.headers = {name.lower(): value for name, value in response.headers.items()}
-        record.redirects = [
-            Redirect(r.status_code, str(r.url), r.headers.get("location", ""))
-            for r in response.history
-        ]
         if not 200 <= response.status_code < 300:
             record.error = ProbeFailure("http", await _http_error_message(response))
             return

@@ -36,6 +36,8 @@ class Redirect:
     status: int
     url: str
     location: str
+    dropped: tuple[str, ...] = ()
+    """What the next request did not carry because it went to another origin (no values)."""
 
 
 @dataclass(frozen=True, slots=True)

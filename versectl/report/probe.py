@@ -77,7 +77,8 @@ def stream_json(analysis: StreamAnalysis) -> dict[str, Any]:
         "evidence": judgement.evidence,
         "final_url": record.final_url,
         "redirects": [
-            {"status": r.status, "url": r.url, "location": r.location} for r in record.redirects
+            {"status": r.status, "url": r.url, "location": r.location, "dropped": list(r.dropped)}
+            for r in record.redirects
         ],
         "http_version": record.http_version or record.asked_version,
         "connect_ms": _r((record.connected_ns - record.started_ns) / 1e6)
@@ -205,7 +206,10 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
     table.add_row("evidence", escape(judgement.evidence))
     status = "-" if record.status is None else str(record.status)
     for redirect in record.redirects:
-        status += f"  (after {redirect.status} -> {escape(redirect.location)})"
+        status += f"  (after {redirect.status} -> {escape(redirect.location)}"
+        if redirect.dropped:  # another origin: credentials stayed home
+            status += f"; not sent there: {escape(', '.join(redirect.dropped))}"
+        status += ")"
     table.add_row("status", status)
     shown = {k: v for k in (*REPORTED_HEADERS, *CDN_HEADERS) if (v := record.headers.get(k))}
     table.add_row("headers", escape("; ".join(f"{k}: {v}" for k, v in shown.items())) or "-")

@@ -1,0 +1,82 @@
+"""Hostile bodies for the probe: decompression bombs and event floods, served by a real socket.
+
+The bodies are built once per test session (compressing 1 GiB takes a second or three).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import cache
+
+import brotli
+
+from tests.support.scripted_server import read_request
+from tests.support.thread_server import listening_socket, serving_in_thread
+
+GIB = 1 << 30
+_ZEROS = bytes(1 << 20)
+_TINY_EVENTS = b"data:x\n\n" * (1 << 17)  # 1 MiB of 8-byte events
+
+
+@cache
+def brotli_gib() -> bytes:
+    """About 1.6 KB of brotli that expands to 1 GiB of zero bytes."""
+    compressor = brotli.Compressor(quality=5)
+    body = b"".join(compressor.process(_ZEROS) for _ in range(GIB // len(_ZEROS)))
+    return body + compressor.finish()
+
+
+@cache
+def brotli_events() -> bytes:
+    """About 2 KB of brotli that decodes to 32 Mi tiny SSE events (256 MiB)."""
+    compressor = brotli.Compressor(quality=5)
+    body = b"".join(compressor.process(_TINY_EVENTS) for _ in range(256))
+    return body + compressor.finish()
+
+
+@cache
+def gzip_gib() -> bytes:
+    """About 1 MB of gzip that expands to 1 GiB of zero bytes."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 31)
+    body = b"".join(compressor.compress(_ZEROS) for _ in range(GIB // len(_ZEROS)))
+    return body + compressor.flush()
+
+
+@dataclass(frozen=True)
+class Bomb:
+    """What to answer: a fixed body with a Content-Encoding, or an endless flood of events."""
+
+    body: bytes = b""
+    encoding: str | None = None
+    flood: bool = False
+
+
+@contextmanager
+def bomb_server(bomb: Bomb) -> Iterator[str]:
+    """Serve `bomb` as text/event-stream, close-delimited, on an ephemeral loopback port."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await read_request(reader)
+            head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n"
+            if bomb.encoding:
+                head += f"Content-Encoding: {bomb.encoding}\r\n"
+            writer.write(head.encode() + b"\r\n")
+            if bomb.flood:
+                while True:  # until the client goes away
+                    writer.write(_TINY_EVENTS)
+                    await writer.drain()
+            writer.write(bomb.body)
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
+            pass
+        finally:
+            writer.close()
+
+    sock = listening_socket()
+    with serving_in_thread(sock, handle):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}/stream"
