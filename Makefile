@@ -14,13 +14,21 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-# Debian's nginx for the e2e tests and the demo, installed only when missing and we are root.
+# Debian's packages for the e2e tests and the demo (nginx, chromium for the browser tests,
+# postgresql), installed only when missing and we are root: one apt-get update, one install.
+SYSTEM_PACKAGES := nginx-light:nginx chromium:chromium postgresql:postgres
 nginx:
-	@if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then :; \
+	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+		package=$${pair%%:*}; command=$${pair#*:}; \
+		if command -v $$command >/dev/null 2>&1 || [ -x /usr/sbin/$$command ] \
+			|| ls /usr/lib/postgresql/*/bin/$$command >/dev/null 2>&1; then :; \
+		else missing="$$missing $$package"; fi; \
+	done; \
+	if [ -z "$$missing" ]; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-		echo "installing Debian's nginx-light for the tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light >/dev/null; \
-	else echo "nginx is not installed and we are not root: e2e tests will be skipped (CI=true fails them)"; fi
+		echo "installing Debian's$$missing for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	else echo "missing:$$missing and we are not root: their tests will be skipped (CI=true fails them)"; fi
 
 demo: venv
 	$(BIN)/python -m versectl.demo

@@ -3,8 +3,9 @@ answered from a cache: the verdicts the ground-truth matrix compares `check ngin
 
 from __future__ import annotations
 
+import bisect
 import json
-import subprocess
+import ssl
 import time
 from dataclasses import dataclass, field
 
@@ -26,10 +27,16 @@ class Reading:
     error: str | None = None
     content_encoding: str | None = None
     body: bytes = b""
+    http_version: str | None = None
 
     @property
     def spread(self) -> float:
         return self.times[-1] - self.times[0] if self.times else 0.0
+
+
+TIMELY = 0.3
+"""Seconds within which an event must reach the client to count as streamed: far above
+loopback latency and a busy machine's scheduling delay, far below a held answer's wait."""
 
 
 def verdict(reading: Reading, sent: list[float]) -> str:
@@ -37,8 +44,9 @@ def verdict(reading: Reading, sent: list[float]) -> str:
     (`sent`: perf_counter seconds, the clock `reading.times` uses).
 
     Held: no body byte arrived before the backend had sent all but its last 10 %. Streams: at
-    least half as many reads as events, spread over at least half of the backend's sending
-    time - a held body cannot do that, however late a busy machine schedules the reader.
+    least half of the events were followed by a read within TIMELY seconds - a body released
+    in bursts (a 1k TLS buffer filling every ~0.9 s) cannot do that, a held one even less,
+    while a busy machine's scheduling stalls would have to last half the answer.
     """
     if reading.error is not None and not reading.times:
         return "error"
@@ -49,9 +57,13 @@ def verdict(reading: Reading, sent: list[float]) -> str:
     produce = sent[-1] - sent[0]
     if reading.times[0] >= sent[-1] - 0.1 * produce:
         return "held"
-    if len(reading.times) >= len(sent) // 2 and reading.spread >= 0.5 * produce:
-        return "streams"
-    return "partial"
+    times = sorted(reading.times)
+    timely = 0
+    for moment in sent:
+        index = bisect.bisect_left(times, moment)
+        if index < len(times) and times[index] <= moment + TIMELY:
+            timely += 1
+    return "streams" if 2 * timely >= len(sent) else "partial"
 
 
 def read_stream(
@@ -62,8 +74,15 @@ def read_stream(
     body: bytes | None = None,
     cookie: str | None = None,
     timeout: float = 20,
+    transport: str = "http1.1",
+    verify: ssl.SSLContext | bool = True,
 ) -> Reading:
-    """One request with httpx; body reads timed with iter_raw (no decoding, no buffering)."""
+    """One request with httpx; body reads timed with iter_raw (no decoding, no buffering).
+
+    `transport` is a client kind: "http1.1" (plain), "http1.1+tls" (ALPN offers only
+    http/1.1, as SDKs do) or "h2" (ALPN h2, as browsers do: the reading is an error when the
+    server answered with another protocol). Over HTTP/2 each read is one DATA frame.
+    """
     # httpx asks for gzip by default: say "identity" explicitly for the plain client
     headers = {
         "Accept-Encoding": "gzip" if gzip else "identity",
@@ -72,16 +91,18 @@ def read_stream(
     if cookie is not None:
         headers["Cookie"] = f"verse_session={cookie}"
     payload = body if body is not None else json.dumps({"message": "hi", "insight_id": 1}).encode()
+    h2 = transport == "h2"
     reading = Reading()
     try:
         with (
-            httpx.Client(timeout=timeout) as client,
+            httpx.Client(timeout=timeout, verify=verify, http1=not h2, http2=h2) as client,
             client.stream(
                 method, url, headers=headers, content=payload if method == "POST" else None
             ) as response,
         ):
             reading.status = response.status_code
             reading.content_encoding = response.headers.get("content-encoding")
+            reading.http_version = response.http_version
             chunks = []
             for chunk in response.iter_raw():
                 reading.times.append(time.perf_counter())
@@ -91,63 +112,9 @@ def read_stream(
             reading.complete = True
     except httpx.HTTPError as exc:
         reading.error = f"{type(exc).__name__}: {exc}"
-    return reading
-
-
-def read_stream_curl_h2(
-    url: str,
-    *,
-    gzip: bool,
-    body: bytes | None = None,
-    cookie: str | None = None,
-    timeout: float = 20,
-) -> Reading:
-    """The same over HTTP/2 with prior knowledge (curl; httpx would need the h2 package)."""
-    argv = [
-        "curl",
-        "-sS",
-        "-N",
-        "--http2-prior-knowledge",
-        "-X",
-        "POST",
-        "-o",
-        "-",
-        "-w",
-        "\n%{http_code} %{http_version}",
-        "--max-time",
-        str(timeout),
-        "-H",
-        "Content-Type: application/json",
-        "-H",
-        f"Accept-Encoding: {'gzip' if gzip else 'identity'}",
-        "--data-binary",
-        (body or b'{"message": "hi", "insight_id": 1}').decode(),
-        url,
-    ]
-    if cookie is not None:
-        argv[1:1] = ["-H", f"Cookie: verse_session={cookie}"]
-    reading = Reading()
-    chunks = []
-    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        assert process.stdout is not None and process.stderr is not None
-        while chunk := process.stdout.read1(65536):  # returns as soon as any bytes arrived
-            reading.times.append(time.perf_counter())
-            reading.sizes.append(len(chunk))
-            chunks.append(chunk)
-        errors = process.stderr.read().decode(errors="replace")
-    data = b"".join(chunks)
-    body, _, trailer = data.rpartition(b"\n")
-    status, _, version = trailer.decode().partition(" ")
-    reading.status = int(status) if status.isdigit() else None
-    reading.body = body
-    reading.complete = process.returncode == 0
-    if process.returncode != 0:
-        reading.error = f"curl exit {process.returncode}: {errors.strip()}"
-    if version != "2":
-        reading.error = f"not HTTP/2 (curl says {version!r})"
-    if reading.times:  # the last read carries the -w trailer, not body
-        tail = len(trailer) + 1
-        if reading.sizes[-1] <= tail:
-            reading.times.pop()
-            reading.sizes.pop()
+    expected = "HTTP/2" if h2 else "HTTP/1.1"
+    if reading.http_version is not None and reading.http_version != expected:
+        reading.error = f"spoke {reading.http_version}, not {expected}"
+        reading.complete = False
+        reading.times.clear()
     return reading

@@ -1,9 +1,12 @@
-"""The ground-truth matrix: /api location configs x backends x clients through a real nginx.
+"""The ground-truth matrix: /api location configs x backends x transports x clients through a
+real nginx.
 
-Each row is an nginx site; each backend (standards-conforming, conforming without
-Cache-Control, uvicorn-like, and the real verse_backend when given) gets its own nginx running
-that site, and each client (identity, gzip) streams a chat request through it. The outcome per
-row is compared with `check nginx` on the same site file by tests/e2e/test_check_truth.py.
+Each row is an nginx site with three listeners (plain HTTP/1.1, TLS, TLS + HTTP/2); each backend
+(standards-conforming, conforming without Cache-Control, uvicorn-like, and the real
+verse_backend when given) gets its own nginx running that site, and over every transport two
+clients (identity, gzip) stream a chat request through it; a real Chromium over HTTP/2 and one
+with HTTP/2 disabled read it with fetch (conforming and verse_backend only, to bound the time).
+tests/e2e/test_check_truth.py compares the outcome per row and transport with `check nginx`.
 """
 
 from __future__ import annotations
@@ -11,16 +14,16 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
-from collections.abc import Callable, Iterator
+import zlib
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 
-from tests.nginx.streaming import Reading, read_stream, read_stream_curl_h2, verdict
-from tests.support.nginx import NginxServer, running_nginx
+from tests.nginx.streaming import Reading, read_stream, verdict
+from tests.support.browser import PROBE_LOCATION, Browser
 from tests.support.scripted_server import (
     SSE_HEADERS,
     UVICORN_LIKE_HEADERS,
@@ -31,6 +34,7 @@ from tests.support.scripted_server import (
     scripted_server,
     sse_tokens,
 )
+from tests.support.tls import TRANSPORTS, Listeners, TlsFiles, listen_lines, running_listeners
 
 EVENTS = 20
 GAP = 0.04
@@ -38,35 +42,43 @@ SILENCE = 3.0
 """The silent backend's pause: longer than the short proxy_read_timeout rows (1s)."""
 
 BARE_HEADERS = (("Content-Type", "text/event-stream"),)
+SCRIPTED = ("conforming", "bare", "uvicorn-like")
+BROWSER_BACKENDS = ("conforming", "verse_backend")
+CLIENTS = ("identity", "gzip")
+BROWSER = "browser"
+CHAT = "/api/chat/message"
 
 
 @dataclass(frozen=True)
 class Row:
     """One nginx config under test. `location` is the body of `location /api {}` after the
     proxy_pass line; `http` goes at http level, `server` at server level. `{cache}` in any of
-    them is replaced by a cache directory."""
+    them is replaced by a cache directory, `{port}` by the backend's port."""
 
     name: str
     location: str
     http: str = ""
     location_args: str = "/api"
     server: str = ""
-    listen_extra: str = ""
     extra_locations: str = ""
     silent: bool = False
     repeat: bool = False
     """Send a second request after the first: a cache answering it shows up as `cached`."""
     heartbeat: float = 15.0
+    events: int = EVENTS
+    http2_directive: bool = False
+    """HTTP/2 switched on with `http2 on;` (nginx 1.25.1+) instead of `listen ... http2`."""
     note: str = ""
     """What the row shows, for the matrix's reader."""
 
-    def site(self, backend_port: int, cache_dir: Path) -> str:
+    def site(self, backend_port: int, cache_dir: Path, tls: TlsFiles) -> str:
         text = (
             f"{self.http}\n"
-            f"server {{\n    listen 127.0.0.1:@PORT@{self.listen_extra};\n    {self.server}\n"
+            f"server {{\n    {listen_lines(tls, http2_directive=self.http2_directive)}"
+            f"    {self.server}\n"
             f"    location {self.location_args} {{\n"
             f"        proxy_pass http://127.0.0.1:{backend_port};\n"
-            f"        {self.location}\n    }}\n{self.extra_locations}}}\n"
+            f"        {self.location}\n    }}\n{self.extra_locations}{PROBE_LOCATION}}}\n"
         )
         return text.replace("{cache}", str(cache_dir)).replace("{port}", str(backend_port))
 
@@ -75,16 +87,13 @@ class Row:
         """The name as a path component (nginx cannot take spaces in its prefix)."""
         return re.sub(r"[^a-z0-9]+", "-", self.name.lower()).strip("-")
 
-    @property
-    def h2(self) -> bool:
-        return "http2" in self.listen_extra
-
 
 @dataclass
 class Outcome:
-    """What one client saw through one backend: a verdict and the evidence."""
+    """What one client saw over one transport through one backend: a verdict and the evidence."""
 
     backend: str
+    transport: str
     client: str
     verdict: str
     reads: int
@@ -98,12 +107,14 @@ class RowResult:
     """The site file of the first scripted backend's nginx: what `check nginx` reads."""
     outcomes: list[Outcome] = field(default_factory=list)
 
-    def verdicts(self) -> set[str]:
-        return {o.verdict for o in self.outcomes}
+    def verdicts(self, transport: str) -> set[str]:
+        return {o.verdict for o in self.outcomes if o.transport == transport}
 
 
-def scripted_plan(kind: str, silent: bool) -> Callable[[RecordedRequest], Plan]:
-    steps = sse_tokens(EVENTS, GAP)
+def scripted_plan(
+    kind: str, silent: bool, events: int = EVENTS
+) -> Callable[[RecordedRequest], Plan]:
+    steps = sse_tokens(events, GAP)
     if silent:
         steps = [
             *sse_tokens(3, GAP, done=False),
@@ -125,9 +136,6 @@ def scripted_plan(kind: str, silent: bool) -> Callable[[RecordedRequest], Plan]:
     return plan
 
 
-SCRIPTED = ("conforming", "bare", "uvicorn-like")
-
-
 @dataclass
 class VerseBackend:
     """A running verse_backend (simulated model)."""
@@ -141,33 +149,58 @@ class VerseBackend:
         return str(response.cookies["verse_session"])
 
 
-def run_row(row: Row, tmp: Path, verse: VerseBackend | None) -> RowResult:
-    """Run every backend x client of `row` concurrently; return their outcomes."""
+@dataclass(frozen=True)
+class Setup:
+    """What every row shares: the certificates, verse_backend, and the two browsers."""
+
+    tls: TlsFiles
+    verse: VerseBackend | None = None
+    browsers: tuple[Browser, ...] = ()
+
+
+Job = Callable[[], list[Outcome]]
+
+
+def run_row(row: Row, tmp: Path, setup: Setup) -> RowResult:
+    """Run every backend x transport x client of `row` concurrently; return their outcomes."""
     result = RowResult(row, tmp / f"{row.slug}-{SCRIPTED[0]}" / "site.conf")
     cache = tmp / f"cache-{row.slug}"
     cache.mkdir(parents=True, exist_ok=True)
     with ExitStack() as stack:
-        jobs: list[Callable[[], list[Outcome]]] = []
+        jobs: list[Job] = []
         for kind in SCRIPTED:
-            backend = stack.enter_context(scripted_server(scripted_plan(kind, row.silent)))
-            server = stack.enter_context(
-                running_nginx(tmp / f"{row.slug}-{kind}", row.site(backend.port, cache))
+            backend = stack.enter_context(
+                scripted_server(scripted_plan(kind, row.silent, row.events))
             )
-            for gzip in (False, True):
-                jobs.append(_scripted_job(row, kind, backend, server, gzip))
+            site = row.site(backend.port, cache, setup.tls)
+            listeners = stack.enter_context(running_listeners(tmp / f"{row.slug}-{kind}", site))
+            for transport in TRANSPORTS:
+                for client in CLIENTS:
+                    jobs.append(
+                        _scripted_job(row, kind, backend, listeners, transport, client, setup)
+                    )
+            if kind in BROWSER_BACKENDS:
+                for browser in setup.browsers:
+                    jobs.append(
+                        _scripted_job(row, kind, backend, listeners, "", BROWSER, setup, browser)
+                    )
+        verse = setup.verse
         if verse is not None and not row.silent:
             port = int(verse.url.rsplit(":", 1)[1])
-            server = stack.enter_context(
-                running_nginx(tmp / f"{row.slug}-verse", row.site(port, cache))
-            )
-            for gzip in (False, True):
-                jobs.append(_verse_job(row, verse, server, gzip))
-        for outcomes in _run_all(jobs):
+            site = row.site(port, cache, setup.tls)
+            listeners = stack.enter_context(running_listeners(tmp / f"{row.slug}-verse", site))
+            for transport in TRANSPORTS:
+                for client in CLIENTS:
+                    jobs.append(_verse_job(row, verse, listeners, transport, client, setup))
+            for browser in setup.browsers:
+                jobs.append(_verse_job(row, verse, listeners, "", BROWSER, setup, browser))
+        for outcomes in run_all(jobs):
             result.outcomes += outcomes
     return result
 
 
-def _run_all(jobs: list[Callable[[], list[Outcome]]]) -> Iterator[list[Outcome]]:
+def run_all(jobs: list[Job]) -> list[list[Outcome]]:
+    """Run the jobs in threads at once (they only wait on sockets and timers)."""
     results: list[list[Outcome]] = [[] for _ in jobs]
     errors: list[BaseException] = []
 
@@ -181,31 +214,60 @@ def _run_all(jobs: list[Callable[[], list[Outcome]]]) -> Iterator[list[Outcome]]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=60)
+        thread.join(timeout=90)
     if errors:
         raise errors[0]
-    yield from results
+    return results
 
 
-def _client(gzip: bool) -> str:
-    return "gzip" if gzip else "identity"
+def browser_transport(browser: Browser) -> str:
+    """A browser with HTTP/2 is an `h2` client; with HTTP/2 disabled, HTTP/1.1 over TLS."""
+    return "h2" if browser.http2 else "http1.1+tls"
 
 
-def _read(row: Row, url: str, gzip: bool, body: bytes, cookie: str | None = None) -> Reading:
-    if row.h2:
-        return read_stream_curl_h2(url, gzip=gzip, body=body, cookie=cookie)
-    return read_stream(url, gzip=gzip, body=body, cookie=cookie)
+def _read(
+    listeners: Listeners,
+    transport: str,
+    client: str,
+    body: bytes,
+    setup: Setup,
+    browser: Browser | None,
+    verse: VerseBackend | None = None,
+) -> Reading:
+    if browser is not None:
+        # both browsers load the page from the `ssl http2` port, as from a production :443:
+        # the one with HTTP/2 disabled must negotiate http/1.1 there (its reading checks that)
+        return browser.read(listeners.url("h2"), CHAT, body, login=verse is not None)
+    cookie = verse.login() if verse is not None else None
+    return read_stream(
+        listeners.url(transport) + CHAT,
+        gzip=client == "gzip",
+        body=body,
+        cookie=cookie,
+        transport=transport,
+        verify=setup.tls.client_context(),
+    )
 
 
 def _scripted_job(
-    row: Row, kind: str, backend: ScriptedServer, server: NginxServer, gzip: bool
-) -> Callable[[], list[Outcome]]:
+    row: Row,
+    kind: str,
+    backend: ScriptedServer,
+    listeners: Listeners,
+    transport: str,
+    client: str,
+    setup: Setup,
+    browser: Browser | None = None,
+) -> Job:
+    if browser is not None:
+        transport = browser_transport(browser)
+
     def job() -> list[Outcome]:
         outcomes = []
         for attempt in range(2 if row.repeat else 1):
-            tag = f"{kind}-{_client(gzip)}-{attempt}"
+            tag = f"{kind}-{transport}-{client}-{attempt}"
             body = json.dumps({"message": tag, "insight_id": 1}).encode()
-            reading = _read(row, f"{server.url}/api/chat/message", gzip, body)
+            reading = _read(listeners, transport, client, body, setup, browser)
             sent = [
                 ns / 1e9
                 for request, sent_ns in list(backend.exchanges)
@@ -216,7 +278,8 @@ def _scripted_job(
                 outcomes.append(
                     Outcome(
                         kind,
-                        _client(gzip),
+                        transport,
+                        client,
                         "cached",
                         len(reading.times),
                         "answered without asking the backend",
@@ -225,7 +288,7 @@ def _scripted_job(
                 continue
             found = verdict(reading, sent[1:])  # sent[0] is the marker, sent with the headers
             outcomes.append(
-                Outcome(kind, _client(gzip), found, len(reading.times), reading.error or "")
+                Outcome(kind, transport, client, found, len(reading.times), reading.error or "")
             )
         return outcomes
 
@@ -233,20 +296,29 @@ def _scripted_job(
 
 
 def _verse_job(
-    row: Row, verse: VerseBackend, server: NginxServer, gzip: bool
-) -> Callable[[], list[Outcome]]:
+    row: Row,
+    verse: VerseBackend,
+    listeners: Listeners,
+    transport: str,
+    client: str,
+    setup: Setup,
+    browser: Browser | None = None,
+) -> Job:
+    if browser is not None:
+        transport = browser_transport(browser)
+
     def job() -> list[Outcome]:
         outcomes = []
         for attempt in range(2 if row.repeat else 1):
-            body = json.dumps({"message": f"verse {attempt} {gzip}", "insight_id": 1}).encode()
-            start = time.perf_counter()
-            reading = _read(row, f"{server.url}/api/chat/message", gzip, body, verse.login())
-            found = _client_side_verdict(reading, start)
+            message = f"verse {attempt} {transport} {client}"
+            body = json.dumps({"message": message, "insight_id": 1}).encode()
+            reading = _read(listeners, transport, client, body, setup, browser, verse)
             outcomes.append(
                 Outcome(
                     "verse_backend",
-                    _client(gzip),
-                    found,
+                    transport,
+                    client,
+                    client_side_verdict(reading),
                     len(reading.times),
                     reading.error or f"spread {reading.spread:.2f}s",
                 )
@@ -256,22 +328,20 @@ def _verse_job(
     return job
 
 
-def _client_side_verdict(reading: Reading, start: float) -> str:
+def client_side_verdict(reading: Reading) -> str:
     """Without the backend's send times (another process): held when the body came in a few
-    reads at once, streams when many reads spread over at least 0.3 s (the simulated answer
-    takes about 0.8 s at 8 ms per token; a held one arrives in one or two reads)."""
-    del start  # the time to the first byte depends on the backend's load, not on nginx
+    reads at once, streams when several reads spread over at least 0.3 s (the simulated answer
+    takes about 0.8 s at 8 ms per token; a held one arrives at once, and a browser's page
+    may take a few tokens per read when its renderer is busy)."""
     if not reading.complete:
         return "cut" if reading.times else "error"
     if len(reading.times) <= 3 or reading.spread <= 0.1:
         return "held"
-    return "streams" if len(reading.times) >= 10 and reading.spread >= 0.3 else "partial"
+    return "streams" if len(reading.times) >= 6 and reading.spread >= 0.3 else "partial"
 
 
 def reading_text(reading: Reading) -> bytes:
     if reading.content_encoding == "gzip":
-        import zlib
-
         try:
             return zlib.decompress(reading.body, 16 + zlib.MAX_WBITS)
         except zlib.error:
@@ -279,28 +349,20 @@ def reading_text(reading: Reading) -> bytes:
     return reading.body
 
 
-def run_rows(
-    rows: list[Row], tmp: Path, verse: VerseBackend | None, parallel: int = 4
-) -> dict[str, RowResult]:
+def run_rows(rows: list[Row], tmp: Path, setup: Setup, parallel: int = 2) -> dict[str, RowResult]:
     """Run rows `parallel` at a time (each row's streams are independent: one nginx and one
-    backend per row and backend kind), the slow silent rows first."""
-    ordered = sorted(rows, key=lambda r: (not r.silent, not r.repeat))
+    backend per row and backend kind), the slow rows first."""
+    ordered = sorted(rows, key=lambda r: (not r.silent, not r.repeat, -r.events))
     results: dict[str, RowResult] = {}
     for start in range(0, len(ordered), parallel):
         batch = ordered[start : start + parallel]
-        jobs: list[Callable[[], list[Outcome]]] = []
-        for row in batch:
-            jobs.append(_row_job(row, tmp, verse, results))
-        for _ in _run_all(jobs):
-            pass
+        run_all([_row_job(row, tmp, setup, results) for row in batch])
     return results
 
 
-def _row_job(
-    row: Row, tmp: Path, verse: VerseBackend | None, results: dict[str, RowResult]
-) -> Callable[[], list[Outcome]]:
+def _row_job(row: Row, tmp: Path, setup: Setup, results: dict[str, RowResult]) -> Job:
     def job() -> list[Outcome]:
-        results[row.name] = run_row(row, tmp, verse)
+        results[row.name] = run_row(row, tmp, setup)
         return results[row.name].outcomes
 
     return job

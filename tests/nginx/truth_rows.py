@@ -1,5 +1,6 @@
 """The rows of the ground-truth matrix: the /api configs tests/e2e/test_check_truth.py runs
-through a real nginx. `{port}` is the backend's port, `{cache}` a cache directory."""
+through a real nginx, each over every transport. `{port}` is the backend's port, `{cache}` a
+cache directory."""
 
 from __future__ import annotations
 
@@ -103,7 +104,27 @@ ROWS: tuple[Row, ...] = (
         location_args="^~ /api",
         extra_locations="    location ~ ^/api/chat { proxy_pass http://127.0.0.1:{port}; }\n",
     ),
-    Row("HTTP/2 listener, only proxy_pass", "", listen_extra=" http2"),
-    Row("HTTP/2 listener, buffering off", OFF, listen_extra=" http2"),
-    Row("HTTP/2 listener, gzip + http 1.1", f"{HTTP11} {GZIP}", listen_extra=" http2"),
+    Row(
+        "ssl_buffer_size 1k + http 1.1",
+        HTTP11,
+        server="ssl_buffer_size 1k;",
+        events=60,
+        note="60 events: the 1k TLS buffer fills a few times",
+    ),
+    Row(
+        "ssl_buffer_size 4k + http 1.1",
+        HTTP11,
+        server="ssl_buffer_size 4k;",
+        events=60,
+        note="60 events: under 4 KiB in all",
+    ),
+    Row("ssl_buffer_size 1k + buffering off", OFF, server="ssl_buffer_size 1k;", events=60),
+    Row(
+        "http2 on; + http 1.1",
+        HTTP11,
+        http2_directive=True,
+        note="nginx 1.25.1+ spelling of listen ... http2",
+    ),
 )
+HTTP2_DIRECTIVE_SINCE = (1, 25, 1)
+"""The nginx version that has `http2 on;` (older ones reject it: its row is skipped there)."""
