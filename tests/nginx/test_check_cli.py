@@ -366,3 +366,14 @@ def test_explain_renders_every_section() -> None:
         assert title in result.stdout
     unknown = run("explain", "no-such-rule")
     assert unknown.returncode == 2 and "proxy-buffering" in unknown.stderr
+
+
+def test_check_nginx_says_when_only_http2_prior_knowledge_reaches(tmp_path: Path) -> None:
+    path = tmp_path / "h2c.conf"
+    path.write_text(
+        "server { listen 8080 http2;\n"
+        "  location /api { proxy_pass http://127.0.0.1:7776; proxy_buffering off; } }\n"
+    )
+    result = run("check", "nginx", str(path), "--offline", cwd=tmp_path)
+    assert "listeners *:8080 h2c-only default_server\n" in result.stdout
+    assert "reached by no HTTP/1.1 client or browser" in result.stdout

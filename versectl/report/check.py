@@ -91,7 +91,15 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
         style="dim",
     )
     out.append(f"  listeners {loc.listeners.describe()}\n", style="dim")
-    out.append(f"  reached by {client_names(loc.clients)}\n", style="dim")
+    reach = loc.listeners.clients
+    if reach:
+        out.append(f"  reached by {client_names(reach)}\n", style="dim")
+    else:  # only plain `listen ... http2`: nginx 1.22 speaks HTTP/2 with prior knowledge there
+        out.append(
+            "  reached by no HTTP/1.1 client or browser: nginx 1.22 speaks only HTTP/2 with "
+            "prior knowledge on a plain `listen ... http2` (add `ssl`, or drop `http2`)\n",
+            style="yellow",
+        )
     out.append(f"  location {title}", style="bold")
     out.append(f" {_short(loc.file)}:{loc.line}", style="dim")
     out.append(f"  <- {', '.join(loc.uris)}\n")
