@@ -40,16 +40,16 @@ class CheckOptions:
 
     uris: tuple[str, ...] = DEFAULT_URIS
     server_name: str | None = None
-    host: str | None = None
-    """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
-    port: tuple[str | None, int] | None = None
-    """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
     backend_port: int | None = None
     compose: str | None = None
     heartbeat: float = DEFAULT_HEARTBEAT
     offline: bool = False
     connect: Callable[[str, int], bool] = live.can_connect
     running_nginx: Callable[[LoadedConfig], tuple[int, float] | None] = live.running_nginx
+    host: str | None = None
+    """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
+    port: tuple[str | None, int] | None = None
+    """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
 
 
 @dataclass(frozen=True)
