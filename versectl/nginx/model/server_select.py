@@ -20,7 +20,7 @@ class ServerChoice:
     server: Directive
     listener: Listener
     reason: str
-    """`server_name *.example.org`, `default_server of *:443`, `first server on *:80`."""
+    """`server_name *.example.org`, `default_server of *:443 (...)`, `the only server on *:80`."""
 
     def to_json(self) -> dict[str, object]:
         return {
