@@ -273,7 +273,12 @@ server {
 def test_check_nginx_host_judges_only_the_server_it_reaches(tmp_path: Path) -> None:
     path = tmp_path / "multi.conf"
     path.write_text(MULTI_SITE)
-    assert run("check", "nginx", str(path), "--offline", cwd=tmp_path).returncode == 1  # pooled
+    pooled = run("check", "nginx", str(path), "--offline", cwd=tmp_path)
+    assert pooled.returncode == 1
+    assert (
+        "on *:443 requests by IP or an unknown name reach server chat.example (multi.conf:6, its "
+        "first server), not this one\n"
+    ) in pooled.stdout
     chat = run("check", "nginx", str(path), "--offline", "--host", "Chat.Example", cwd=tmp_path)
     assert chat.returncode == 0, chat.stdout  # the other site's error is not this site's
     assert "Host chat.example on *:443 reaches server chat.example (multi.conf:6): " in (

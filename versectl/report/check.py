@@ -100,6 +100,7 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
             "prior knowledge on a plain `listen ... http2` (add `ssl`, or drop `http2`)\n",
             style="yellow",
         )
+    _defaults(out, loc)
     out.append(f"  location {title}", style="bold")
     out.append(f" {_short(loc.file)}:{loc.line}", style="dim")
     out.append(f"  <- {', '.join(loc.uris)}\n")
@@ -117,6 +118,28 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
     for found in findings:
         _finding(out, found, "    ")
     out.append("\n")
+
+
+def _defaults(out: Text, loc: CheckedLocation) -> None:
+    """Where servers share an address:port: who gets requests by IP or an unknown name (the
+    address:port's default server), since a test by IP then judges another server."""
+    for listener in loc.listeners.listeners:
+        if len(listener.servers) < 2:
+            continue
+        why = "default_server" if listener.explicit_default else "first server"
+        if loc.listeners.is_default(listener):
+            out.append(
+                f"  {why} of {listener.text}: requests by IP or an unknown name reach this server\n",
+                style="dim",
+            )
+        else:
+            other = listener.default_server
+            names = " ".join(n or '""' for n in server_names_of(other))
+            out.append(
+                f"  on {listener.text} requests by IP or an unknown name reach server {names} "
+                f"({_short(other.file)}:{other.line}, its {why}), not this one\n",
+                style="dim",
+            )
 
 
 def _shown(settings: Effective, prefix: str | None) -> list[str]:
