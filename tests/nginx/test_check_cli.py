@@ -70,6 +70,7 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "locations",
         "findings",
         "summary",
+        "servers",
         "selection",
     }
     assert doc["version"] == 1 and doc["files"] == [str(site)]
@@ -279,6 +280,15 @@ def test_check_nginx_host_judges_only_the_server_it_reaches(tmp_path: Path) -> N
         "on *:443 requests by IP or an unknown name reach server chat.example (multi.conf:6, its "
         "first server), not this one\n"
     ) in pooled.stdout
+    assert "server chat.example (multi.conf:6): 0 errors, 0 warnings" in pooled.stdout
+    assert "server *.other.example (multi.conf:11): 1 error, 0 warnings" in pooled.stdout
+    pooled_doc = json.loads(
+        run("check", "nginx", str(path), "--offline", "--format", "json", cwd=tmp_path).stdout
+    )
+    verdicts = {s["server_names"][0]: s["summary"]["error"] for s in pooled_doc["servers"]}
+    assert verdicts == {"chat.example": 0, "*.other.example": 1}
+    assert pooled_doc["servers"][1]["clients"] == ["http1.1+tls", "h2"]
+    assert pooled_doc["servers"][1]["line"] == 11
     chat = run("check", "nginx", str(path), "--offline", "--host", "Chat.Example", cwd=tmp_path)
     assert chat.returncode == 0, chat.stdout  # the other site's error is not this site's
     assert "Host chat.example on *:443 reaches server chat.example (multi.conf:6): " in (

@@ -186,7 +186,21 @@ def _finding(out: Text, found: Finding, indent: str) -> None:
 
 
 def _summary(out: Text, result: CheckResult) -> None:
+    per_server = result.per_server()
+    if len(per_server) > 1:
+        for loc, counts in per_server:
+            server = loc.match.server
+            names = " ".join(n or '""' for n in loc.match.server_names)
+            out.append(f"server {names} ({_short(server.file)}:{server.line}): ")
+            _counts(out, counts)
+        out.append("all servers: ")
     counts = result.summary()
+    _counts(out, counts)
+    if counts["error"] or counts["warning"]:
+        out.append("`versectl explain RULE` says why and what to write instead.\n", style="dim")
+
+
+def _counts(out: Text, counts: dict[str, int]) -> None:
     for index, severity in enumerate(Severity):
         n = counts[severity.value]
         if index:
@@ -196,8 +210,6 @@ def _summary(out: Text, result: CheckResult) -> None:
             style=_STYLE[severity.value] if n else "dim",
         )
     out.append("\n")
-    if counts["error"] or counts["warning"]:
-        out.append("`versectl explain RULE` says why and what to write instead.\n", style="dim")
 
 
 def _short(path: str) -> str:
