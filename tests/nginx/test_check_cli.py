@@ -70,6 +70,7 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "locations",
         "findings",
         "summary",
+        "servers",
         "selection",
     }
     assert doc["version"] == 1 and doc["files"] == [str(site)]
@@ -273,7 +274,21 @@ server {
 def test_check_nginx_host_judges_only_the_server_it_reaches(tmp_path: Path) -> None:
     path = tmp_path / "multi.conf"
     path.write_text(MULTI_SITE)
-    assert run("check", "nginx", str(path), "--offline", cwd=tmp_path).returncode == 1  # pooled
+    pooled = run("check", "nginx", str(path), "--offline", cwd=tmp_path)
+    assert pooled.returncode == 1
+    assert (
+        "on *:443 requests by IP or an unknown name reach server chat.example (multi.conf:6, its "
+        "first server), not this one\n"
+    ) in pooled.stdout
+    assert "server chat.example (multi.conf:6): 0 errors, 0 warnings" in pooled.stdout
+    assert "server *.other.example (multi.conf:11): 1 error, 0 warnings" in pooled.stdout
+    pooled_doc = json.loads(
+        run("check", "nginx", str(path), "--offline", "--format", "json", cwd=tmp_path).stdout
+    )
+    verdicts = {s["server_names"][0]: s["summary"]["error"] for s in pooled_doc["servers"]}
+    assert verdicts == {"chat.example": 0, "*.other.example": 1}
+    assert pooled_doc["servers"][1]["clients"] == ["http1.1+tls", "h2"]
+    assert pooled_doc["servers"][1]["line"] == 11
     chat = run("check", "nginx", str(path), "--offline", "--host", "Chat.Example", cwd=tmp_path)
     assert chat.returncode == 0, chat.stdout  # the other site's error is not this site's
     assert "Host chat.example on *:443 reaches server chat.example (multi.conf:6): " in (
@@ -366,3 +381,14 @@ def test_explain_renders_every_section() -> None:
         assert title in result.stdout
     unknown = run("explain", "no-such-rule")
     assert unknown.returncode == 2 and "proxy-buffering" in unknown.stderr
+
+
+def test_check_nginx_says_when_only_http2_prior_knowledge_reaches(tmp_path: Path) -> None:
+    path = tmp_path / "h2c.conf"
+    path.write_text(
+        "server { listen 8080 http2;\n"
+        "  location /api { proxy_pass http://127.0.0.1:7776; proxy_buffering off; } }\n"
+    )
+    result = run("check", "nginx", str(path), "--offline", cwd=tmp_path)
+    assert "listeners *:8080 h2c-only default_server\n" in result.stdout
+    assert "reached by no HTTP/1.1 client or browser" in result.stdout

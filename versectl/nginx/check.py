@@ -40,16 +40,16 @@ class CheckOptions:
 
     uris: tuple[str, ...] = DEFAULT_URIS
     server_name: str | None = None
-    host: str | None = None
-    """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
-    port: tuple[str | None, int] | None = None
-    """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
     backend_port: int | None = None
     compose: str | None = None
     heartbeat: float = DEFAULT_HEARTBEAT
     offline: bool = False
     connect: Callable[[str, int], bool] = live.can_connect
     running_nginx: Callable[[LoadedConfig], tuple[int, float] | None] = live.running_nginx
+    host: str | None = None
+    """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
+    port: tuple[str | None, int] | None = None
+    """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,23 @@ class CheckResult:
     def summary(self) -> dict[str, int]:
         return {s.value: self.count(s) for s in Severity}
 
+    def per_server(self) -> list[tuple[CheckedLocation, dict[str, int]]]:
+        """Each judged server (its first checked location stands for it) with the counts of
+        the findings about its locations: a verdict per server, not only the pooled one."""
+        first: dict[int, CheckedLocation] = {}
+        server_of: dict[tuple[str, int], int] = {}
+        for loc in self.locations:
+            first.setdefault(id(loc.match.server), loc)
+            server_of[(loc.file, loc.line)] = id(loc.match.server)
+        counts = {key: {s.value: 0 for s in Severity} for key in first}
+        for found in self.findings:
+            if found.location_file is None or found.location_line is None:
+                continue
+            key = server_of.get((found.location_file, found.location_line))
+            if key is not None:
+                counts[key][found.severity.value] += 1
+        return [(loc, counts[key]) for key, loc in first.items()]
+
     def to_json(self) -> dict[str, object]:
         return {
             "version": 1,
@@ -94,10 +111,24 @@ class CheckResult:
             "locations": [location_json(loc) for loc in self.locations],
             "findings": [f.to_json() for f in self.findings],
             "summary": self.summary(),
+            "servers": [server_json(loc, counts) for loc, counts in self.per_server()],
             "selection": (
                 None if self.selection is None else [c.to_json() for c in self.selection]
             ),
         }
+
+
+def server_json(loc: CheckedLocation, counts: dict[str, int]) -> dict[str, object]:
+    """A judged server: where it is, its listeners, who reaches it, its own summary."""
+    server = loc.match.server
+    return {
+        "file": server.file,
+        "line": server.line,
+        "server_names": list(loc.match.server_names),
+        "listeners": loc.listeners.to_json(),
+        "clients": [c.value for c in loc.clients],
+        "summary": counts,
+    }
 
 
 def location_json(loc: CheckedLocation) -> dict[str, object]:

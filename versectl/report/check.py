@@ -91,7 +91,16 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
         style="dim",
     )
     out.append(f"  listeners {loc.listeners.describe()}\n", style="dim")
-    out.append(f"  reached by {client_names(loc.clients)}\n", style="dim")
+    reach = loc.listeners.clients
+    if reach:
+        out.append(f"  reached by {client_names(reach)}\n", style="dim")
+    else:  # only plain `listen ... http2`: nginx 1.22 speaks HTTP/2 with prior knowledge there
+        out.append(
+            "  reached by no HTTP/1.1 client or browser: nginx 1.22 speaks only HTTP/2 with "
+            "prior knowledge on a plain `listen ... http2` (add `ssl`, or drop `http2`)\n",
+            style="yellow",
+        )
+    _defaults(out, loc)
     out.append(f"  location {title}", style="bold")
     out.append(f" {_short(loc.file)}:{loc.line}", style="dim")
     out.append(f"  <- {', '.join(loc.uris)}\n")
@@ -109,6 +118,28 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
     for found in findings:
         _finding(out, found, "    ")
     out.append("\n")
+
+
+def _defaults(out: Text, loc: CheckedLocation) -> None:
+    """Where servers share an address:port: who gets requests by IP or an unknown name (the
+    address:port's default server), since a test by IP then judges another server."""
+    for listener in loc.listeners.listeners:
+        if len(listener.servers) < 2:
+            continue
+        why = "default_server" if listener.explicit_default else "first server"
+        if loc.listeners.is_default(listener):
+            out.append(
+                f"  {why} of {listener.text}: requests by IP or an unknown name reach this server\n",
+                style="dim",
+            )
+        else:
+            other = listener.default_server
+            names = " ".join(n or '""' for n in server_names_of(other))
+            out.append(
+                f"  on {listener.text} requests by IP or an unknown name reach server {names} "
+                f"({_short(other.file)}:{other.line}, its {why}), not this one\n",
+                style="dim",
+            )
 
 
 def _shown(settings: Effective, prefix: str | None) -> list[str]:
@@ -155,7 +186,21 @@ def _finding(out: Text, found: Finding, indent: str) -> None:
 
 
 def _summary(out: Text, result: CheckResult) -> None:
+    per_server = result.per_server()
+    if len(per_server) > 1:
+        for loc, counts in per_server:
+            server = loc.match.server
+            names = " ".join(n or '""' for n in loc.match.server_names)
+            out.append(f"server {names} ({_short(server.file)}:{server.line}): ")
+            _counts(out, counts)
+        out.append("all servers: ")
     counts = result.summary()
+    _counts(out, counts)
+    if counts["error"] or counts["warning"]:
+        out.append("`versectl explain RULE` says why and what to write instead.\n", style="dim")
+
+
+def _counts(out: Text, counts: dict[str, int]) -> None:
     for index, severity in enumerate(Severity):
         n = counts[severity.value]
         if index:
@@ -165,8 +210,6 @@ def _summary(out: Text, result: CheckResult) -> None:
             style=_STYLE[severity.value] if n else "dim",
         )
     out.append("\n")
-    if counts["error"] or counts["warning"]:
-        out.append("`versectl explain RULE` says why and what to write instead.\n", style="dim")
 
 
 def _short(path: str) -> str:

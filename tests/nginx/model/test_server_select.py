@@ -159,7 +159,7 @@ def test_default_server_and_first_server_reasons(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("bad", ["", "a b", "x/y", "a..b", "[::1"])
+@pytest.mark.parametrize("bad", ["", "a b", "x/y", "a..b", "[::1", "a" * 300])
 def test_bad_host_is_input_error(bad: str) -> None:
     with pytest.raises(InputError):
         normalize_host(bad)

@@ -259,13 +259,15 @@ class ListenerModel:
         http2: dict[tuple[str, int | None], bool] = {}
         default: dict[tuple[str, int | None], Directive] = {}
         members: dict[tuple[str, int | None], list[Directive]] = {}
+        seen: set[tuple[tuple[str, int | None], int]] = set()
         for server in servers:
             for listen in self._listens[id(server)]:
                 key = listen.key
                 if key not in members:
                     order.append(key)
                     members[key], ssl[key], http2[key] = [], False, False
-                if not any(s is server for s in members[key]):  # identity: blocks compare deep
+                if (key, id(server)) not in seen:  # identity: blocks compare deep, slowly
+                    seen.add((key, id(server)))
                     members[key].append(server)
                 ssl[key] = ssl[key] or listen.ssl
                 http2[key] = http2[key] or listen.http2

@@ -20,7 +20,7 @@ class ServerChoice:
     server: Directive
     listener: Listener
     reason: str
-    """`server_name *.example.org`, `default_server of *:443`, `first server on *:80`."""
+    """`server_name *.example.org`, `default_server of *:443 (...)`, `the only server on *:80`."""
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -36,6 +36,8 @@ def normalize_host(host: str) -> str:
     """A Host / SNI name as nginx compares it (ngx_http_validate_host: lower case, no trailing
     dot, no port); InputError for what nginx would answer 400 to."""
     name = host.strip().lower()
+    if len(name) > 260:  # a DNS name has at most 253 characters (+ ":port")
+        raise InputError(f"--host: {len(name)} characters is not a host name")
     if name.startswith("["):
         end = name.find("]")
         if end < 0:

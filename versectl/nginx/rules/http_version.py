@@ -19,7 +19,8 @@ buffering is off. With buffering on, the same setting is part of the proxy-buffe
 
 ## Why it breaks streaming
 It does not by itself: measured on nginx 1.22, `proxy_buffering off` streams from an HTTP/1.0
-upstream. But an HTTP/1.0 request makes a conforming backend send a close-delimited body, and
+upstream, over plain HTTP, HTTP/1.1 over TLS (whatever `ssl_buffer_size` says: nginx flushes
+each read) and HTTP/2 alike. But an HTTP/1.0 request makes a conforming backend send a close-delimited body, and
 once buffering is back on (an outer `proxy_buffering on`, a backend sending
 `X-Accel-Buffering: yes`) that body is held until the end. HTTP/1.0 also means a new
 connection to the backend per request (no upstream keepalive).
