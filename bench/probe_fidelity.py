@@ -143,15 +143,17 @@ async def _handle_h2(
     writer.close()
 
 
-async def serve(events: int, seed: int, record: Path, tls: Path | None = None) -> None:
+async def serve(
+    events: int, seed: int, record: Path, tls: Path | None = None, alpn: str = "h2"
+) -> None:
     gaps = schedule(events, seed)
     context: ssl.SSLContext | None = None
     handler = _handle
     if tls is not None:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(tls / "cert.pem", tls / "key.pem")
-        context.set_alpn_protocols(["h2"])
-        handler = _handle_h2
+        context.set_alpn_protocols([alpn])
+        handler = _handle_h2 if alpn == "h2" else _handle
     server = await asyncio.start_server(
         lambda r, w: handler(r, w, gaps, record), "127.0.0.1", 0, backlog=256, ssl=context
     )
@@ -174,11 +176,11 @@ def make_certificate(directory: Path) -> Path:
 
 class ServerProcess:
     """The event server in a subprocess; its sent times land in `record`, one line per stream.
-    With `tls` (a directory holding cert.pem and key.pem): HTTP/2 over TLS."""
+    With `tls` (a directory holding cert.pem and key.pem): TLS, HTTP/2 or (`alpn`) HTTP/1.1."""
 
-    def __init__(self, events: int, seed: int, tls: Path | None = None) -> None:
+    def __init__(self, events: int, seed: int, tls: Path | None = None, alpn: str = "h2") -> None:
         self.record = Path(tempfile.mkstemp(prefix="probe-fidelity-", suffix=".jsonl")[1])
-        tls_args = ["--tls", str(tls)] if tls else []
+        tls_args = ["--tls", str(tls), "--alpn", alpn] if tls else []
         self.proc = subprocess.Popen(
             [sys.executable, __file__, "--serve", "--events", str(events), "--seed", str(seed),
              "--record", str(self.record), *tls_args],
@@ -188,7 +190,8 @@ class ServerProcess:
         assert self.proc.stdout is not None
         scheme = "https" if tls else "http"
         self.url = f"{scheme}://127.0.0.1:{int(self.proc.stdout.readline())}/stream"
-        self.probe_args = ["--http2", "--cacert", str(tls / "cert.pem")] if tls else []
+        version = "--http2" if alpn == "h2" else "--http1.1"
+        self.probe_args = [version, "--cacert", str(tls / "cert.pem")] if tls else []
 
     def sent(self) -> list[list[int]]:
         return [json.loads(line) for line in self.record.read_text().splitlines()]
@@ -265,16 +268,19 @@ def gap_errors(arrivals_ms: list[float], sent_ns: list[int]) -> list[float]:
     ]
 
 
-def fidelity(events: int, repeats: int, live: bool, tls: Path | None = None) -> dict[str, float]:
+def fidelity(
+    events: int, repeats: int, live: bool, tls: Path | None = None, alpn: str = "h2"
+) -> dict[str, float]:
     errors: list[float] = []
     renders = 0
+    expected = "HTTP/2" if tls is not None and alpn == "h2" else "HTTP/1.1"
     for repeat in range(repeats):
-        server = ServerProcess(events, seed=repeat, tls=tls)
+        server = ServerProcess(events, seed=repeat, tls=tls, alpn=alpn)
         try:
             document, stderr, _cpu = run_probe(server.url, *server.probe_args, live=live)
             result = document["results"][0]  # type: ignore[index]
-            if tls is not None and result["http_version"] != "HTTP/2":
-                raise SystemExit(f"the HTTP/2 row was answered in {result['http_version']}")
+            if result["http_version"] != expected:
+                raise SystemExit(f"a {expected} row was answered in {result['http_version']}")
             errors += gap_errors(result["arrivals_ms"], server.sent()[0])
             renders += stderr.count("probing")
         finally:
@@ -323,12 +329,13 @@ def main() -> None:
     parser.add_argument("--record", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--control", metavar="URL", help=argparse.SUPPRESS)
     parser.add_argument("--tls", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--alpn", default="h2", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.control:
         control_client(args.control)
         return
     if args.serve:
-        asyncio.run(serve(args.events, args.seed, args.record, args.tls))
+        asyncio.run(serve(args.events, args.seed, args.record, args.tls, args.alpn))
         return
     print(f"probe fidelity: {args.events} events x {args.repeats} runs, gaps 2-25 ms, loopback")
     print(f"  (load average before: {os.getloadavg()[0]:.2f}; 2 cores shared with whatever runs)")
@@ -339,6 +346,7 @@ def main() -> None:
             ("--format json", fidelity(args.events, args.repeats, live=False)),
             ("h2+TLS, live", fidelity(args.events, args.repeats, live=True, tls=tls)),
             ("h2+TLS, json", fidelity(args.events, args.repeats, live=False, tls=tls)),
+            ("1.1+TLS, json", fidelity(args.events, args.repeats, False, tls, "http/1.1")),
             ("bare recv loop", control(args.events, args.repeats)),
         ]
         cpu_rows = [

@@ -181,14 +181,26 @@ def diagnose(
                 "(stale-reload; `nginx -s reload`)"
             )
     elif target is Verdict.streaming:
-        if buffering:
+        probed = set(verdicts_by_client(probe))
+        # errors only for client kinds this probe did not stand for (e.g. TLS, probed over http)
+        unprobed = [f for f in buffering if not probed & set(finding_clients(f))]
+        relevant = [f for f in buffering if f not in unprobed]
+        if relevant:
             advice.append(
                 "the stream arrives token by token today, yet the config would hold a backend "
                 "that does not send `X-Accel-Buffering: no` or chunked framing: "
-                + ", ".join(_where(f) for f in buffering)
+                + ", ".join(_where(f) for f in relevant)
                 + ". `versectl fix --write` makes it independent of the backend"
             )
-        else:
+        if unprobed:
+            kinds = sorted({k for f in unprobed for k in finding_clients(f)})
+            advice.append(
+                f"check says held for {', '.join(kinds)} ("
+                + ", ".join(_where(f) for f in unprobed)
+                + "), clients this probe did not stand for: give doctor the https:// URL "
+                "(it probes HTTP/2 and HTTP/1.1 over TLS there)"
+            )
+        if not buffering:
             advice.append("the stream arrives token by token through nginx")
     elif target is Verdict.inconclusive:
         advice.append("the answer was too short to tell; ask a longer question (-d) or use -n 5")

@@ -9,17 +9,22 @@ import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
 import nginx_templates
 from tests.probe.certificates import https_url, self_signed, tls_site
+from tests.probe.records import record_from_reads, steady
 from tests.support.backend_server import running_backend
 from tests.support.nginx import NginxServer, free_port
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
 from versectl.demo.story import BROKEN_SITE
-from versectl.doctor import protocol_advice
+from versectl.doctor import diagnose, protocol_advice
 from versectl.nginx.finding import Finding, Severity
+from versectl.probe.analysis import analyze
+from versectl.probe.protocol import HttpVersion
+from versectl.probe.runner import ProbeOutcome, TargetProbe
 from versectl.probe.verdict import Verdict
 
 CHAT = "/api/chat/message"
@@ -144,3 +149,14 @@ def test_doctor_protocol_advice_when_check_does_not_name_the_held_clients() -> N
     assert silent is not None and "check names no buffering finding" in silent
     same = {"h2": Verdict.streaming, "http1.1+tls": Verdict.streaming}
     assert protocol_advice([_buffering(("http1.1+tls",))], same) is None
+
+
+def test_doctor_plain_probe_streams_and_check_holds_only_tls_clients() -> None:
+    stream = analyze(record_from_reads(steady(40, 25.0)))
+    probe = ProbeOutcome([TargetProbe(HttpVersion.http1_1, "http1.1", [stream], None)], [stream])
+    check = SimpleNamespace(findings=(_buffering(("http1.1+tls",)),))
+    diagnosis = diagnose(check, None, probe, None)  # type: ignore[arg-type]
+    (advice,) = diagnosis.advice
+    assert advice.startswith("check says held for http1.1+tls (proxy-buffering (site.conf:4))")
+    assert "give doctor the https:// URL" in advice
+    assert diagnosis.exit_code == 1  # the error finding still counts

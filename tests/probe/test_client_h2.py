@@ -21,7 +21,10 @@ from versectl.probe.client import _carries_request, make_ssl_context, probe_stre
 from versectl.probe.record import ProbeRequest, StreamRecord
 
 Nginx = Callable[[str], NginxServer]
-STREAMING = "        proxy_pass http://127.0.0.1:{port};\n        proxy_buffering off;\n"
+STREAMING = (
+    "        proxy_pass http://127.0.0.1:{port};\n        proxy_http_version 1.1;\n"
+    "        proxy_buffering off;\n"
+)
 
 
 @pytest.fixture
@@ -47,11 +50,13 @@ def test_client_h2_stamps_each_event_close_to_when_the_backend_sent_it(
     measured = [b.t_ns - a.t_ns for a, b in itertools.pairwise(record.arrivals[:30])]
     truth = [b - a for a, b in itertools.pairwise(sent[:30])]
     errors_ms = [abs(m - t) / 1e6 for m, t in zip(measured, truth, strict=True)]
-    # generous: loaded 2-core machine, nginx in between; the bench measures the real figure
-    assert statistics.median(errors_ms) < 2.0, errors_ms
+    # generous (the bench measures the real figure): the backend thread shares this process's
+    # GIL, and on 2 loaded cores it stalls for tens of ms; a stamp from the wrong read would be
+    # off by a whole 30 ms gap in most gaps
+    assert statistics.median(errors_ms) < 10.0, errors_ms
     assert len(record.read_ns) >= 29  # one DATA frame per event, each in its own read
     latency_ms = [abs(a.t_ns - s) / 1e6 for a, s in zip(record.arrivals, sent, strict=False)]
-    assert statistics.median(latency_ms) < 5.0, latency_ms
+    assert statistics.median(latency_ms) < 10.0, latency_ms
 
 
 def test_client_h2_event_split_across_data_frames_is_stamped_with_the_completing_read(
@@ -135,3 +140,27 @@ def test_client_h2_writes_that_carry_the_request_are_told_from_acknowledgements(
     assert _carries_request(window + data)
     unknown = b"\x00\x00\x01\xfa\x00\x00\x00\x00\x00\x00"  # an extension frame type, 1 byte
     assert not _carries_request(unknown + ack) and _carries_request(unknown + data)
+
+
+def test_client_h2_stream_reset_mid_body_is_a_protocol_error_with_the_events_kept(
+    nginx: Nginx, certificate: Certificate
+) -> None:
+    plan = Plan(sse_tokens(5, 0.02, done=False), close_mid_body=True)
+    with scripted_server(plan) as backend:
+        server = nginx(tls_site(certificate, STREAMING.format(port=backend.port)))
+        record = _probe(https_url(server.port), certificate, http_version="HTTP/2")
+    assert record.http_version == "HTTP/2" and len(record.arrivals) == 5
+    assert record.error is not None and record.error.kind == "protocol", record.error
+    assert "reset the HTTP/2 stream (RST_STREAM INTERNAL_ERROR)" in record.error.message
+
+
+def test_client_h2_silent_stream_times_out_with_the_events_so_far(
+    nginx: Nginx, certificate: Certificate
+) -> None:
+    plan = Plan(sse_tokens(3, 0.01, done=False), hang_after=True)
+    with scripted_server(plan) as backend:
+        server = nginx(tls_site(certificate, STREAMING.format(port=backend.port)))
+        record = _probe(https_url(server.port), certificate, http_version="HTTP/2", timeout=1.0)
+        assert backend.closed.wait(10), "nginx must let go of the backend once the probe left"
+    assert record.error is not None and record.error.kind == "timeout"
+    assert "3 events so far" in record.error.message

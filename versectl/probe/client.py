@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 
+import h2.events
 import httpcore
 import httpx
 from hyperframe.exceptions import HyperframeError
@@ -205,7 +206,7 @@ async def probe_stream(
         except TimeoutError:
             record.error = ProbeFailure("timeout", _timeout_message(record, request.timeout))
         except (httpx.HTTPError, OSError) as exc:
-            record.error = _h2c_failure(record, request, classify(exc, request.url))
+            record.error = _h2_failure(exc, record, request, classify(exc, request.url))
         except (SSEProtocolError, ContentDecodingError) as exc:
             record.error = ProbeFailure("protocol", str(exc))
         except ProbeError as exc:
@@ -334,10 +335,21 @@ async def _http_error_message(response: httpx.Response) -> str:
     return f"{message}: {excerpt}" if excerpt else message
 
 
-def _h2c_failure(
-    record: StreamRecord, request: ProbeRequest, failure: ProbeFailure
+def _h2_failure(
+    exc: BaseException, record: StreamRecord, request: ProbeRequest, failure: ProbeFailure
 ) -> ProbeFailure:
-    """A protocol failure of HTTP/2 with prior knowledge: the server answered in HTTP/1.1."""
+    """HTTP/2's own ways to fail, said in words: a stream reset (nginx resets the stream when
+    its upstream breaks off), or h2c prior knowledge to a server that answered in HTTP/1.1."""
+    reset = next(
+        (arg for cause in (exc, exc.__cause__, exc.__context__) if cause for arg in cause.args
+         if isinstance(arg, h2.events.StreamReset)),
+        None,
+    )  # fmt: skip
+    if reset is not None:
+        code = getattr(reset.error_code, "name", reset.error_code)
+        return ProbeFailure(
+            "protocol", f"the server reset the HTTP/2 stream (RST_STREAM {code}) mid-response"
+        )
     plain = httpx.URL(request.url).scheme == "http"
     h2c = request.http_version == HttpVersion.http2 and plain
     if not h2c or failure.kind != "protocol" or record.status is not None:
