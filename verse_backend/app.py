@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,9 +11,10 @@ from fastapi import FastAPI
 
 from verse_backend import __version__
 from verse_backend.errors import install_error_handlers
+from verse_backend.login_limiter import LoginLimiter
 from verse_backend.providers import build_provider
 from verse_backend.routes import chat, health, session
-from verse_backend.sessions import SessionSigner, StreamSlots
+from verse_backend.sessions import SessionManager, StreamSlots, password_fingerprint
 from verse_backend.settings import Settings, check_exposure, load_settings, session_secret
 from verse_backend.shutdown import Shutdown
 from verse_backend.store import Store
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Built inside the running loop: the provider's HTTP client belongs to it.
         app.state.store = Store(settings.db)
+        # Sessions of another password (it changed) or past their time end here.
+        app.state.store.purge_sessions(app.state.sessions.password_fp, time.time())
         app.state.provider = build_provider(settings)
         logger.info(
             "verse_backend %s: provider %s, db %s",
@@ -63,7 +67,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_size=MAX_BODY_BYTES,
     )
     app.state.settings = settings
-    app.state.signer = SessionSigner(session_secret(settings))
+    secret = session_secret(settings)
+    password = settings.password.get_secret_value() if settings.password else None
+    app.state.sessions = SessionManager(secret, password_fingerprint(secret, password))
+    app.state.login_limiter = LoginLimiter(
+        burst=settings.login_burst, per_minute=settings.login_per_minute
+    )
     app.state.shutdown = Shutdown()
     app.state.stream_slots = StreamSlots(limit=settings.max_streams_per_session)
     install_error_handlers(app)

@@ -9,12 +9,13 @@ from typing import Annotated
 
 from fastapi import Cookie, Depends, HTTPException, Request, Response, status
 
+from verse_backend.login_limiter import LoginLimiter
 from verse_backend.providers.base import ChatProvider
 from verse_backend.schemas import ChatMessageBody, MessageBody, StandaloneChatBody
 from verse_backend.sessions import (
     COOKIE_NAME,
     Session,
-    SessionSigner,
+    SessionManager,
     SlotLimitReached,
     StreamSlot,
     StreamSlots,
@@ -41,9 +42,14 @@ def get_provider(request: Request) -> ChatProvider:
     return provider
 
 
-def get_signer(request: Request) -> SessionSigner:
-    signer: SessionSigner = request.app.state.signer
-    return signer
+def get_sessions(request: Request) -> SessionManager:
+    sessions: SessionManager = request.app.state.sessions
+    return sessions
+
+
+def get_login_limiter(request: Request) -> LoginLimiter:
+    limiter: LoginLimiter = request.app.state.login_limiter
+    return limiter
 
 
 def get_stream_slots(request: Request) -> StreamSlots:
@@ -59,16 +65,18 @@ def get_shutdown(request: Request) -> Shutdown:
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 StoreDep = Annotated[Store, Depends(get_store)]
 ProviderDep = Annotated[ChatProvider, Depends(get_provider)]
-SignerDep = Annotated[SessionSigner, Depends(get_signer)]
+SessionsDep = Annotated[SessionManager, Depends(get_sessions)]
+LoginLimiterDep = Annotated[LoginLimiter, Depends(get_login_limiter)]
 StreamSlotsDep = Annotated[StreamSlots, Depends(get_stream_slots)]
 ShutdownDep = Annotated[Shutdown, Depends(get_shutdown)]
 
 
 async def require_session(
-    signer: SignerDep,
+    sessions: SessionsDep,
+    store: StoreDep,
     verse_session: Annotated[str | None, Cookie(alias=COOKIE_NAME)] = None,
 ) -> Session:
-    session = signer.verify(verse_session)
+    session = sessions.verify(store, verse_session)
     if session is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED, "no valid session: POST /api/session first"

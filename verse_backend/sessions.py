@@ -1,42 +1,96 @@
-"""Signed session cookies (itsdangerous) and the per-session limit on concurrent streams."""
+"""Sessions: server-side records (revocable) behind an opaque, signed cookie, and the
+per-session limit on concurrent streams.
+
+The cookie carries a random secret; the store keeps only its hash (the session id that owns
+conversations) and a keyed fingerprint of the password the session was issued under, so a
+password change ends every session and a DB leak yields neither cookies nor the password.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import uuid
+import secrets
+import time
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 COOKIE_NAME = "verse_session"
 SESSION_MAX_AGE_S = 30 * 24 * 3600
-_SALT = "verse-session-v1"
+_SALT = "verse-session-v2"
+_PASSWORD_FP_CONTEXT = b"verse-password-fingerprint-v1\0"
 
 
 @dataclass(frozen=True)
 class Session:
     id: str
+    """Not secret (a hash of the cookie's secret): what conversations are owned by."""
 
 
-class SessionSigner:
-    """Issues and verifies `verse_session` cookie values: a signed, timestamped session id."""
+class SessionRecords(Protocol):
+    """Where session records live (verse_backend.store.Store)."""
 
-    def __init__(self, secret: str) -> None:
+    def add_session(
+        self, session_id: str, password_fp: str, created_at: float, expires_at: float
+    ) -> None: ...
+
+    def session_valid(self, session_id: str, password_fp: str, now: float) -> bool: ...
+
+    def delete_session(self, session_id: str) -> None: ...
+
+
+def password_fingerprint(secret: str, password: str | None) -> str:
+    """A keyed hash of the configured password ("" when none): equal iff the password is."""
+    if password is None:
+        return ""
+    return hmac.new(
+        secret.encode(), _PASSWORD_FP_CONTEXT + password.encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _session_id(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()[:32]
+
+
+class SessionManager:
+    """Issues, verifies and revokes sessions. The cookie value is a signed random token: the
+    signature turns forged cookies away before the store is asked; the record decides."""
+
+    def __init__(self, secret: str, password_fp: str) -> None:
         self._serializer = URLSafeTimedSerializer(secret, salt=_SALT)
+        self.password_fp = password_fp
 
-    def issue(self) -> tuple[Session, str]:
-        session = Session(uuid.uuid4().hex)
-        return session, self._serializer.dumps({"sid": session.id})
+    def issue(self, records: SessionRecords) -> tuple[Session, str]:
+        token = secrets.token_urlsafe(32)
+        session = Session(_session_id(token))
+        now = time.time()
+        records.add_session(session.id, self.password_fp, now, now + SESSION_MAX_AGE_S)
+        return session, self._serializer.dumps(token)
 
-    def verify(self, cookie: str | None) -> Session | None:
+    def _token(self, cookie: str | None) -> str | None:
         if not cookie:
             return None
         try:
-            payload = self._serializer.loads(cookie, max_age=SESSION_MAX_AGE_S)
+            token = self._serializer.loads(cookie, max_age=SESSION_MAX_AGE_S)
         except BadSignature:  # also covers SignatureExpired
             return None
-        sid = payload.get("sid") if isinstance(payload, dict) else None
-        return Session(sid) if isinstance(sid, str) and sid else None
+        return token if isinstance(token, str) and token else None
+
+    def verify(self, records: SessionRecords, cookie: str | None) -> Session | None:
+        token = self._token(cookie)
+        if token is None:
+            return None
+        session = Session(_session_id(token))
+        if not records.session_valid(session.id, self.password_fp, time.time()):
+            return None
+        return session
+
+    def revoke(self, records: SessionRecords, cookie: str | None) -> None:
+        token = self._token(cookie)
+        if token is not None:
+            records.delete_session(_session_id(token))
 
 
 def password_matches(expected: str | None, given: str | None) -> bool:

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     secret_key: SecretStr | None = None
     max_message_chars: int = Field(default=8000, ge=1)
     max_streams_per_session: int = Field(default=2, ge=1)
+    # Failed logins per client address: this many at once, then this many per minute.
+    login_burst: int = Field(default=10, ge=1)
+    login_per_minute: float = Field(default=10.0, ge=0)
     # Slowloris guard (connection_guard.py): seconds a client gets to send a request head,
     # and open connections at most (lowered to fit the file-descriptor limit).
     header_timeout_s: float = Field(default=10.0, gt=0)

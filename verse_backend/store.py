@@ -1,4 +1,4 @@
-"""Conversations, messages and insights in SQLite (stdlib sqlite3, WAL), so restarts lose nothing.
+"""Conversations, messages, insights and session records in SQLite (stdlib sqlite3, WAL), so restarts lose nothing.
 
 Calls are short single transactions; they run on the event loop thread on purpose (tens of
 microseconds with WAL and synchronous=NORMAL), which also lets a stream store each token before
@@ -55,7 +55,18 @@ CREATE TABLE IF NOT EXISTS messages (
     created_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS messages_by_conversation ON messages (conversation_id, id);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    password_fp TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    expires_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_by_age ON sessions (created_at);
 """
+
+# Session records kept at most; past it the oldest go (their users log in again). Without a
+# password anyone may create sessions, and the table must not grow without bound.
+MAX_SESSIONS = 10_000
 
 
 @dataclass(frozen=True)
@@ -208,3 +219,44 @@ class Store:
                 (answer_id,),
             ).fetchone()
         return StoredMessage(*row) if row else None
+
+    def add_session(
+        self, session_id: str, password_fp: str, created_at: float, expires_at: float
+    ) -> None:
+        with self._lock, self._db:
+            self._db.execute(
+                "INSERT INTO sessions (id, password_fp, created_at, expires_at) VALUES (?, ?, ?, ?)",
+                (session_id, password_fp, created_at, expires_at),
+            )
+            self._db.execute(
+                "DELETE FROM sessions WHERE created_at < "
+                "(SELECT created_at FROM sessions ORDER BY created_at DESC LIMIT 1 OFFSET ?)",
+                (MAX_SESSIONS - 1,),
+            )
+
+    def session_valid(self, session_id: str, password_fp: str, now: float) -> bool:
+        """The session exists, has not expired and was issued under the current password."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT 1 FROM sessions WHERE id = ? AND password_fp = ? AND expires_at > ?",
+                (session_id, password_fp, now),
+            ).fetchone()
+        return row is not None
+
+    def delete_session(self, session_id: str) -> None:
+        with self._lock, self._db:
+            self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    def purge_sessions(self, password_fp: str, now: float) -> int:
+        """Delete expired sessions and those issued under another password; return how many."""
+        with self._lock, self._db:
+            cursor = self._db.execute(
+                "DELETE FROM sessions WHERE password_fp != ? OR expires_at <= ?",
+                (password_fp, now),
+            )
+        return cursor.rowcount
+
+    def session_count(self) -> int:
+        with self._lock:
+            row = self._db.execute("SELECT COUNT(*) FROM sessions").fetchone()
+        return int(row[0])

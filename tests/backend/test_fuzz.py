@@ -143,3 +143,16 @@ def test_validation_errors_never_echo_the_input(fuzz_client: TestClient) -> None
     response = fuzz_client.post("/api/session", json={"password": ["my-secret-guess"]})
     assert response.status_code == 422
     assert "my-secret-guess" not in response.text
+
+
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 60_000, '{"message": ' + "[" * 30_000 + "]" * 30_000 + ', "insight_id": 1}'],
+    ids=["array", "field"],
+)
+@pytest.mark.parametrize("route", ROUTES)
+def test_deeply_nested_bodies_are_refused_without_a_500(
+    fuzz_client: TestClient, route: str, body: str
+) -> None:
+    response = fuzz_client.post(route, content=body, headers={"content-type": "application/json"})
+    assert 400 <= response.status_code < 500, response.text

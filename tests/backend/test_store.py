@@ -5,6 +5,9 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
+import pytest
+
+import verse_backend.store as store_module
 from tests.backend.conftest import FAKE_API_KEY
 from tests.backend.sse_client import chat_body, new_client, read_stream
 from tests.support.backend_server import FakeAnthropic, FakeScript, running_backend
@@ -132,3 +135,20 @@ def test_store_marks_answers_left_streaming_interrupted_when_it_opens(tmp_path: 
 def test_model_context_leaves_out_an_answer_still_streaming() -> None:
     history = [_message("user", "q1"), StoredMessage("assistant", "half", "streaming", None, 0.0)]
     assert model_context(history) == [ChatMessage("user", "q1")]
+
+
+def test_store_keeps_a_bounded_number_of_sessions(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(store_module, "MAX_SESSIONS", 5)
+    store = Store(tmp_path / "verse.sqlite3")
+    try:
+        for index in range(20):
+            store.add_session(f"s{index}", "", float(index), 1e12)
+        assert store.session_count() == 5
+        assert store.session_valid("s19", "", 0.0) and not store.session_valid("s14", "", 0.0)
+        assert not store.session_valid("s19", "another-password", 0.0)
+        assert not store.session_valid("s19", "", 2e12)  # expired
+        assert store.purge_sessions("another-password", 0.0) == 5
+    finally:
+        store.close()

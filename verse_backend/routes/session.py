@@ -1,12 +1,14 @@
-"""POST /api/session (log in: sets the signed `verse_session` cookie) and DELETE (log out)."""
+"""POST /api/session (log in: a server-side session behind the `verse_session` cookie) and
+DELETE (log out: the session record is deleted, so the cookie stops working everywhere)."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, HTTPException, Request, Response, status
+from fastapi import APIRouter, Body, Cookie, HTTPException, Request, Response, status
 
-from verse_backend.deps import SettingsDep, SignerDep
+from verse_backend.deps import LoginLimiterDep, SessionsDep, SettingsDep, StoreDep
+from verse_backend.login_limiter import client_key
 from verse_backend.schemas import SessionBody, SessionOut
 from verse_backend.sessions import COOKIE_NAME, SESSION_MAX_AGE_S, password_matches
 from verse_backend.settings import is_loopback_host
@@ -19,7 +21,9 @@ async def create_session(
     request: Request,
     response: Response,
     settings: SettingsDep,
-    signer: SignerDep,
+    sessions: SessionsDep,
+    store: StoreDep,
+    limiter: LoginLimiterDep,
     body: Annotated[SessionBody | None, Body()] = None,
 ) -> SessionOut:
     expected = settings.password.get_secret_value() if settings.password else None
@@ -32,9 +36,21 @@ async def create_session(
                 status.HTTP_403_FORBIDDEN,
                 "set VERSE_PASSWORD: this server spends API credit and is reachable from outside",
             )
+    # The client address as uvicorn saw it: behind nginx, the real one only when uvicorn
+    # trusts nginx's X-Forwarded-For (--forwarded-allow-ips), else nginx's for everyone.
+    key = client_key(request.client.host if request.client else None)
+    wait = limiter.retry_after(key)
+    if wait is not None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            "too many failed logins from this address: try again later",
+            headers={"Retry-After": str(wait)},
+        )
     if not password_matches(expected, body.password if body else None):
+        limiter.failed(key)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong password")
-    _session, cookie = signer.issue()
+    limiter.succeeded(key)
+    _session, cookie = sessions.issue(store)
     response.set_cookie(
         COOKIE_NAME,
         cookie,
@@ -48,7 +64,14 @@ async def create_session(
 
 
 @router.delete("")
-async def delete_session(response: Response, settings: SettingsDep) -> SessionOut:
+async def delete_session(
+    response: Response,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    store: StoreDep,
+    verse_session: Annotated[str | None, Cookie(alias=COOKIE_NAME)] = None,
+) -> SessionOut:
+    sessions.revoke(store, verse_session)
     response.delete_cookie(
         COOKIE_NAME, httponly=True, samesite="lax", secure=settings.cookie_secure, path="/"
     )
