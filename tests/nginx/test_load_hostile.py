@@ -204,6 +204,15 @@ def test_load_unreadable_include_file_as_nobody(shared_dir: Path) -> None:
     assert "secret.conf: cannot read (Permission denied" in line
 
 
+def test_load_permission_denied_main_file_as_nobody(shared_dir: Path) -> None:
+    # was skipped as root; runs as nobody now, so it can fail
+    site = shared_dir / "site.conf"
+    site.write_text("server {}\n")
+    site.chmod(0)
+    line = _one_error_line(check_cli(str(site), as_nobody=True))
+    assert f"{site}: cannot read (Permission denied" in line
+
+
 def test_load_unreadable_directory_as_path(shared_dir: Path) -> None:
     (shared_dir / "sites").mkdir()
     (shared_dir / "sites" / "verse.conf").write_text(GZIP_SITE)
