@@ -3,7 +3,6 @@ filled-in copy of one, and a throwaway certificate for its TLS listeners."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -78,16 +77,12 @@ def prepare(name: str, dest: Path, backend_port: int, certificate: Certificate) 
 
 def file_bytes(root: Path) -> dict[str, bytes]:
     """Every config file of a copy (not logs, pid, temp dirs): to prove what a fix changed."""
-    skip = {"nginx.pid", "error.log", "access.log"}
+    skip = {"nginx.pid"}
     return {
         str(p.relative_to(root)): p.read_bytes()
         for p in sorted(root.rglob("*"))
         if p.is_file()
         and p.name not in skip
-        and not p.name.endswith(".bak")
+        and not p.name.endswith((".bak", ".log"))
         and "_temp" not in str(p.relative_to(root))
     }
-
-
-def env_without_proxy() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
