@@ -49,11 +49,10 @@ def test_merge_adds_only_what_is_missing_and_keeps_the_rest_byte_for_byte() -> N
     result, text, fixed = _merge(body)
     assert fixed == text.replace("localhost:8000", "localhost:7776").replace(
         "   # the upstream wants its own name\n",
-        "   # the upstream wants its own name\n    proxy_http_version 1.1;\n"
-        "    proxy_buffering off;\n",
+        "   # the upstream wants its own name\n    proxy_buffering off;\n",
     )
     assert [c.source for c in result.replaced] == ["proxy_pass http://localhost:8000;"]
-    assert result.added == ["proxy_http_version 1.1;", "proxy_buffering off;"]
+    assert result.added == ["proxy_buffering off;"]
     kept = {c.source for c in result.kept_changes}
     assert kept == {"proxy_read_timeout 90;", "proxy_set_header Host api.openai.com;"}
 
@@ -69,12 +68,7 @@ def test_merge_never_touches_bytes_inside_quoted_values() -> None:
     _result, text, fixed = _merge(body)
     assert "\"default-src 'self';\n  script-src 'self'\";\n    set $x 'a\n}\nb';\n" in fixed
     assert "    proxy_buffering off;   # a comment at the end\n" in fixed
-    assert (
-        fixed.replace("off;", "on;", 1)
-        .replace(":7776", ":1", 1)
-        .replace("\n    proxy_http_version 1.1;", "")
-        == text
-    )
+    assert fixed.replace("off;", "on;", 1).replace(":7776", ":1", 1) == text
     assert not _merge(fixed.split("{\n", 1)[1].rsplit("}", 1)[0])[0].edits
 
 
@@ -114,8 +108,16 @@ def test_merge_inherited_good_values_are_not_repeated() -> None:
 def test_merge_inherited_harmful_value_is_overridden_in_the_block() -> None:
     result, _text, fixed = _merge(GOOD.replace("    proxy_buffering off;\n", ""),
                                   inherited={"proxy_buffering": ("on",), "gzip": ("on",)})  # fmt: skip
-    assert result.added == ["proxy_buffering off;", "gzip off;"]
-    assert fixed.endswith("    proxy_buffering off;\n    gzip off;\n}\n")
+    # gzip with buffering off flushes every read (measured): only buffering is overridden
+    assert result.added == ["proxy_buffering off;"]
+    assert fixed.endswith("    proxy_read_timeout 3600s;\n    proxy_buffering off;\n}\n")
+
+
+def test_merge_a_cache_zone_is_turned_off() -> None:
+    result, _text, fixed = _merge(GOOD + "    proxy_cache api_cache;\n")
+    assert "proxy_cache off;" in fixed and [c.source for c in result.replaced] == [
+        "proxy_cache api_cache;"
+    ]
 
 
 def test_merge_short_read_timeout_is_replaced_longer_kept() -> None:
@@ -148,7 +150,7 @@ def test_merge_one_line_block_gets_the_additions_on_its_line() -> None:
         include_reader=lambda _p: [], inherited=lambda name: DEFAULTS.get(name, ()), unit="    ",
     )  # fmt: skip
     assert apply_edits(text, result.edits) == (
-        "location /api { proxy_pass http://h:1; proxy_http_version 1.1; proxy_buffering off; }\n"
+        "location /api { proxy_pass http://h:1; proxy_buffering off; }\n"
     )
 
 

@@ -39,8 +39,15 @@ def verify_plan(
     except VersectlError as exc:
         raise FixError(f"the fixed config would not do: {exc}; nothing written") from None
     planned = {change.line_after for change in plan.changes if change.line_after}
+    as_is = {  # catch-alls that stream already: still serving is right
+        change.target.uris
+        for change in plan.changes
+        if change.target.kind == "insert" and change.action == "unchanged"
+    }
     for target in found.targets:
         if target.kind == "rewrite" and target.line in planned:
+            continue
+        if target.kind == "insert" and target.uris in as_is:
             continue
         where = (
             f"the location at {plan.path}:{target.line}"

@@ -2,9 +2,8 @@
 
 The block is edited in place, statement by statement, the way a linter's fix edits a range:
 every byte outside the changed statements stays (comments, quoted values, the user's order and
-layout). The known-good block supplies only what is missing or measurably harmful: buffering,
-the upstream HTTP version, the cache, gzip, a read timeout at or below the heartbeat, the port
-of a local proxy_pass. The user's headers (Host to an external API, map-based forwarding
+layout). The known-good block supplies only what is missing or measurably harmful: buffering, the
+cache, a read timeout at or below the heartbeat, the port of a local proxy_pass. The user's headers (Host to an external API, map-based forwarding
 headers) and every other directive stay as written.
 """
 
@@ -24,8 +23,10 @@ from versectl.nginx.model.timeunits import parse_time
 
 HEARTBEAT_S = 15.0
 """verse_backend's longest silence (check's --heartbeat default): a read timeout must exceed it."""
-_STREAMING = ("proxy_http_version", "proxy_buffering", "proxy_cache", "gzip")
-"""Template directives whose value must be in effect (compared after normalization)."""
+_STREAMING = ("proxy_buffering", "proxy_cache")
+"""Template directives whose value must be in effect (compared after normalization). With
+buffering off, nginx passes every read on whatever the upstream HTTP version or gzip
+(measured: versectl/nginx/TRUTH_MATRIX.md), so proxy_http_version and gzip are not forced."""
 _OTHER_HANDLERS = ("fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass")
 _ANSWERS_ITSELF = ("try_files", "return")
 

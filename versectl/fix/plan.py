@@ -167,6 +167,18 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
     if any(child.name == "return" for child in children):
         note = "this server answers every request with `return` (a redirect?): nothing to add"
         return BlockChange(target, "skipped", "", notes=[note])
+    source = None
+    if target.source is not None:
+        source = find_statement(ctx.nodes, "location", target.source[0], list(target.source[1]))
+    if source is not None and any(s.name == "proxy_pass" for s in statements(source.block or [])):
+        as_is = merge(
+            text, path, source, load_template(), port=ctx.port, upstreams=ctx.upstreams,
+            include_reader=ctx.include_reader, inherited=_inherited(target), unit=layout.unit,
+        )  # fmt: skip
+        if as_is.already_good:  # the catch-all streams the chat already: leave it be
+            return BlockChange(
+                target, "unchanged", " ".join(source.args), as_is, anchor=source.start
+            )
     prefix = common_prefix(target.uris)
     header = ["location", prefix]
     if _regex_may_win(children, target.uris):
@@ -179,9 +191,6 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
             )
     server_indent = statement_indent(text, server, _line_indent(text, server.start))
     indent = server_indent + layout.unit
-    source = None
-    if target.source is not None:
-        source = find_statement(ctx.nodes, "location", target.source[0], list(target.source[1]))
     notes: list[str] = []
     if source is not None and any(s.name == "proxy_pass" for s in statements(source.block or [])):
         scratch = _copied_block(text, source, header, indent, layout)

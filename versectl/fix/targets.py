@@ -58,19 +58,25 @@ def _is_redirect(statement: Directive) -> bool:
 
 def _redirects(match: LocationMatch) -> bool:
     """The request gets a redirect (to https, usually) or a fixed answer, not the backend:
-    `return` in the server, certbot's `if ($host = x) { return 301 https://... }`, a
-    server-level `rewrite ^ https://...`, or the selected location redirecting. Such a server is
-    never given the API: that would serve it over plain HTTP."""
+    `return` in the server, the selected location redirecting (`location / { return 301 ...}`),
+    or, in a server without TLS, certbot's `if ($host = x) { return 301 https://... }` or a
+    server-level `rewrite ^ https://...`. A new location there would serve the API over plain
+    HTTP. (A server-level `if` runs before any location, so in a server that also listens with
+    TLS, as Nginx Proxy Manager's `if ($scheme = "http")` does, a new location is safe.)"""
     server = match.server
     if any(True for _ in server.children("return")):
         return True
+    location = match.location
+    if location is not None and any(_is_redirect(s) for s in location.block or ()):
+        return True
+    if any("ssl" in listen.split() for listen in match.listen):
+        return False
     for statement in server.block or ():
         if statement.name == "rewrite" and _is_redirect(statement):
             return True
         if statement.name == "if" and any(_is_redirect(s) for s in statement.block or ()):
             return True
-    location = match.location
-    return location is not None and any(_is_redirect(s) for s in location.block or ())
+    return False
 
 
 def _inherited(match: LocationMatch, *, new_block: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:

@@ -60,6 +60,7 @@ def _block_json(change: BlockChange) -> dict[str, Any]:
     return {
         "action": change.action,
         "line": change.target.line,
+        "line_after": change.line_after or None,
         "match": change.match,
         "uris": list(change.target.uris),
         "replaced": [_change_json(c) for c in merged.replaced] if merged else [],
