@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -17,6 +16,7 @@ from versectl.probe.analysis import Aggregate, StreamAnalysis, aggregate, repres
 from versectl.probe.attribution import Attribution
 from versectl.probe.runner import ProbeOutcome
 from versectl.probe.timing import Percentiles
+from versectl.report.output import literal
 
 JSON_VERSION = 1
 REPORTED_HEADERS = (
@@ -72,6 +72,7 @@ def stream_json(analysis: StreamAnalysis) -> dict[str, Any]:
         "tokens_per_s": _r(stats.tokens_per_s),
         "itl_ms": _pct(stats.itl_ms),
         "arrivals_ms": [round(ms, 3) for ms in stats.arrivals_ms],
+        "arrivals_truncated": record.truncated,
         "advice": analysis.advice,
         "evidence": judgement.evidence,
         "final_url": record.final_url,
@@ -194,19 +195,19 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     table.add_row("verdict", Text(verdict, style=_VERDICT_STYLE[verdict]))
-    table.add_row("evidence", escape(judgement.evidence))
+    table.add_row("evidence", literal(judgement.evidence))
     status = "-" if record.status is None else str(record.status)
     for redirect in record.redirects:
-        status += f"  (after {redirect.status} -> {escape(redirect.location)}"
+        status += f"  (after {redirect.status} -> {literal(redirect.location)}"
         if redirect.dropped:  # another origin: credentials stayed home
-            status += f"; not sent there: {escape(', '.join(redirect.dropped))}"
+            status += f"; not sent there: {literal(', '.join(redirect.dropped))}"
         status += ")"
     table.add_row("status", status)
     shown = {k: v for k in (*REPORTED_HEADERS, *CDN_HEADERS) if (v := record.headers.get(k))}
-    table.add_row("headers", escape("; ".join(f"{k}: {v}" for k, v in shown.items())) or "-")
+    table.add_row("headers", literal("; ".join(f"{k}: {v}" for k, v in shown.items())) or "-")
     if record.status is None:  # nothing came back: the other rows would be dashes
         for line in result.advice:
-            table.add_row("advice", escape(line))
+            table.add_row("advice", literal(line))
         return table
     table.add_row(
         "ttfb / ttft",
@@ -226,6 +227,8 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
         f"{_n(stats.reads, 'read')} (max {stats.max_events_per_read} events per read, "
         f"{_n(len(stats.bursts), 'burst')})",
     )
+    if record.truncated:
+        table.add_row("", f"(timings kept for the first {_n(len(record.arrivals), 'event')})")
     if agg.streams > 1:
         counts = ", ".join(f"{n} {v}" for v, n in agg.verdicts.items())
         table.add_row("streams", f"{agg.streams}: {counts}")
@@ -241,7 +244,7 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
         table.add_row("timeline", Text(timeline(stats.arrivals_ms, end, width), style="cyan"))
         table.add_row("", f"0{_ms(end):>{width - 1}}")
     for line in result.advice:
-        table.add_row("advice", escape(line))
+        table.add_row("advice", literal(line))
     return table
 
 
@@ -253,8 +256,8 @@ def render_outcome(outcome: ProbeOutcome, console: Console) -> None:
     for label, analyses in groups:
         agg = aggregate(analyses)
         shown = representative(analyses, agg.verdict)
-        title = f"[bold]{escape(shown.record.url)}[/] ({label})"
+        title = f"[bold]{literal(shown.record.url)}[/] ({label})"
         console.print(_stream_table(shown, agg, title, width))
         console.print()
     if outcome.attribution is not None:
-        console.print(f"[bold]attribution:[/] {escape(outcome.attribution.summary)}")
+        console.print(f"[bold]attribution:[/] {literal(outcome.attribution.summary)}")
