@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -14,9 +13,10 @@ from versectl.exit_codes import ExitCode
 from versectl.report.output import (
     OutputFormat,
     emit_json,
-    print_error,
+    json_file_problem,
     stderr_console,
     stdout_console,
+    write_json_file,
 )
 
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ def command(
 ) -> None:
     """Time every event of an SSE stream as it arrives; verdict streaming/buffered/partial."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.errors import InputError
     from versectl.probe.analysis import aggregate
     from versectl.probe.request import build_request, parse_url
     from versectl.probe.runner import ProbePlan
@@ -107,6 +108,8 @@ def command(
     )
     if direct is not None:
         direct = str(parse_url(direct, "--direct"))
+    if json_file is not None and (problem := json_file_problem(json_file)):
+        raise InputError(problem)  # before the probe: minutes of streaming are not wasted
     plan = ProbePlan(
         request=request,
         direct_url=direct,
@@ -115,15 +118,12 @@ def command(
         login_password=os.environ.get(password_env, "") if login else None,
     )
     outcome = _run(plan, output_format)
-    if json_file is not None:
-        try:
-            json_file.write_text(json.dumps(outcome_json(outcome), indent=2) + "\n")
-        except OSError as exc:
-            print_error(f"cannot write --json-file {json_file}: {exc.strerror or exc}")
     if output_format is OutputFormat.json:
         emit_json(outcome_json(outcome))
     else:
         render_outcome(outcome, stdout_console())
+    if json_file is not None:
+        write_json_file(json_file, outcome_json(outcome))  # InputError: exit 2, one line
     raise typer.Exit(EXIT_FOR_VERDICT[str(aggregate(outcome.target).verdict)])
 
 

@@ -148,7 +148,7 @@ async def probe_stream(
         except TimeoutError:
             record.error = ProbeFailure("timeout", _timeout_message(record, request.timeout))
         except (httpx.HTTPError, OSError) as exc:
-            record.error = classify(exc, request.url)
+            record.error = classify(exc, request.url, response_started=record.status is not None)
         except (SSEProtocolError, ContentDecodingError) as exc:
             record.error = ProbeFailure("protocol", str(exc))
         except ProbeError as exc:

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sys
+import tempfile
 from enum import StrEnum
+from pathlib import Path
 from typing import IO, Any, cast
 
 from rich.console import Console
 from rich.markup import escape
 
+from versectl.errors import InputError
 from versectl.report.escape import TerminalGuard, printable
 
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
@@ -47,12 +51,60 @@ def literal(text: str) -> str:
     return escape(printable(text))
 
 
+JSON_VERSION = 1
+_emitted: list[bool] = []
+"""Set once a document went to stdout: an error after it must not add a second one."""
+
+
 def emit_json(document: dict[str, Any]) -> None:
     """Write exactly one JSON document to stdout (control characters as \\u escapes)."""
+    _emitted.append(True)
     text = json.dumps(document, indent=2, ensure_ascii=False)
     sys.stdout.write(_JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text))
     sys.stdout.write("\n")
     sys.stdout.flush()
+
+
+def json_file_problem(path: Path) -> str | None:
+    """Why `path` cannot take a JSON document, known before any work is done; None if it can."""
+    if path.is_dir():
+        return f"--json-file {path}: is a directory"
+    if not path.parent.is_dir():
+        return f"--json-file {path}: directory {path.parent} does not exist"
+    return None
+
+
+def write_json_file(path: Path, document: dict[str, Any]) -> None:
+    """Write the document atomically (a temporary file beside it, then rename): a full disk or
+    a kill leaves the previous file whole. Raises InputError with one line on failure."""
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    temporary: str | None = None
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as file:
+            file.write(text)
+            file.flush()
+            os.fsync(file.fileno())
+        Path(temporary).replace(path)
+    except OSError as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        raise InputError(f"cannot write --json-file {path}: {exc.strerror or exc}") from None
+
+
+def report_error(
+    kind: str, message: str, *, as_json: bool, details: dict[str, Any] | None = None
+) -> None:
+    """The error boundary's output: one line on stderr; with --format json also one document
+    {"version": 1, "error": {"kind": ..., "message": ...}} on stdout, unless one went already."""
+    print_error(message)
+    if as_json and not _emitted:
+        emit_json(
+            {
+                "version": JSON_VERSION,
+                "error": {"kind": kind, "message": message, **(details or {})},
+            }
+        )
 
 
 def write_plain(text: str) -> None:
