@@ -13,20 +13,25 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.probe.bombs import Bomb, bomb_server, brotli_events, brotli_gib, gzip_gib
+from tests.probe.bombs import (
+    Bomb,
+    bomb_server,
+    brotli_comments,
+    brotli_events,
+    brotli_gib,
+    gzip_gib,
+    run_measured,
+)
 
 BOMBS = {
     "brotli 1 GiB": lambda: Bomb(brotli_gib(), "br"),
     "brotli 32Mi events": lambda: Bomb(brotli_events(), "br"),
+    "brotli 128 MiB of comments": lambda: Bomb(brotli_comments(), "br"),
     "gzip 1 GiB": lambda: Bomb(gzip_gib(), "gzip"),
     "plain flood": lambda: Bomb(flood=True),
 }
@@ -34,37 +39,16 @@ BOMBS = {
 
 def run_one(url: str, source: Path, timeout: float, kill_after: float) -> tuple[str, float, int]:
     """(outcome, seconds, peak RSS in MiB) of one probe process."""
-    env = {**os.environ, "PYTHONPATH": str(source)}
-    command = [sys.executable, "-m", "versectl", "probe-stream", url, "--format", "json"]
-    start = time.perf_counter()
-    process = subprocess.Popen(
-        [*command, "--timeout", str(timeout)],
-        cwd=source,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    killed = False
-    while True:
-        pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-        if pid:
-            break
-        if time.perf_counter() - start > kill_after:
-            process.send_signal(signal.SIGKILL)
-            killed = True
-        time.sleep(0.05)
-    seconds = time.perf_counter() - start
-    out = process.stdout.read() if process.stdout else b""
-    rss_mib = usage.ru_maxrss // 1024
-    if killed:
-        return f"killed after {kill_after:g} s", seconds, rss_mib
-    code = os.waitstatus_to_exitcode(status)
+    args = ["probe-stream", url, "--format", "json", "--timeout", str(timeout)]
+    done = run_measured(args, kill_after=kill_after, source=source)
+    if done.returncode is None:
+        return f"killed after {kill_after:g} s", done.seconds, int(done.rss_mib)
     try:
-        error = json.loads(out)["results"][0]["error"]
+        error = json.loads(done.stdout)["results"][0]["error"]
         kind = f"{error['kind']}: {error['message']}" if error else "no error"
     except (ValueError, KeyError, IndexError, TypeError):
         kind = "no JSON"
-    return f"exit {code}, {kind}", seconds, rss_mib
+    return f"exit {done.returncode}, {kind}", done.seconds, int(done.rss_mib)
 
 
 def main() -> None:

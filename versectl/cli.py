@@ -9,9 +9,9 @@ import typer
 
 from versectl import __version__
 from versectl.commands import check_nginx, doctor, fix, probe_stream, rules
-from versectl.errors import VersectlError
+from versectl.errors import ConfigParseError, VersectlError
 from versectl.exit_codes import EXIT_CODES_HELP, ExitCode
-from versectl.report.output import print_error
+from versectl.report.output import print_error, report_error
 
 app = typer.Typer(
     name="versectl",
@@ -49,13 +49,48 @@ def _root(
     """Measure and fix SSE streaming of LLM chat apps behind nginx."""
 
 
+def _wants_json(args: list[str]) -> bool:
+    """`--format json` anywhere on the command line: known before click parses anything, so a
+    usage error gets its JSON document too."""
+    pairs = zip(args, [*args[1:], ""], strict=False)
+    return any(a == "--format=json" or (a == "--format" and b == "json") for a, b in pairs)
+
+
 def main() -> None:
-    """Console-script entry point: the one error boundary of the CLI."""
+    """Console-script entry point: the one error boundary of the CLI.
+
+    Every error is one line on stderr and exit 2; with --format json also one JSON document
+    with an `error` object on stdout (versectl.report.output.report_error).
+    """
+    as_json = _wants_json(sys.argv[1:])
     try:
-        app()
+        # without --format json, click's own usage errors keep their formatting
+        code = app(standalone_mode=not as_json)
+    except typer.Abort:
+        print_error("interrupted")
+        sys.exit(130)
+    except typer.TyperException as exc:  # click's usage errors (typer vendors click)
+        message = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+        report_error("usage", message, as_json=as_json)
+        sys.exit(ExitCode.BAD_INPUT)
+    except ConfigParseError as exc:
+        details = {"file": exc.file, "line": exc.line}
+        report_error(exc.kind, str(exc), as_json=as_json, details=details)
+        sys.exit(ExitCode.BAD_INPUT)
     except VersectlError as exc:
-        print_error(str(exc))
+        report_error(exc.kind, str(exc), as_json=as_json)
+        sys.exit(ExitCode.BAD_INPUT)
+    except RecursionError:
+        report_error("input", "the input is nested too deeply", as_json=as_json)
+        sys.exit(ExitCode.BAD_INPUT)
+    except MemoryError:
+        report_error("input", "out of memory reading the input", as_json=as_json)
+        sys.exit(ExitCode.BAD_INPUT)
+    except OSError as exc:  # what no command turned into a message: still one line
+        where = f"{exc.filename}: " if exc.filename else ""
+        report_error("input", f"{where}{exc.strerror or exc}", as_json=as_json)
         sys.exit(ExitCode.BAD_INPUT)
     except KeyboardInterrupt:
         print_error("interrupted")
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else ExitCode.OK)

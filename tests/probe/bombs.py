@@ -6,11 +6,18 @@ The bodies are built once per test session (compressing 1 GiB takes a second or 
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
+from pathlib import Path
 
 import brotli
 
@@ -35,6 +42,15 @@ def brotli_events() -> bytes:
     """About 2 KB of brotli that decodes to 32 Mi tiny SSE events (256 MiB)."""
     compressor = brotli.Compressor(quality=5)
     body = b"".join(compressor.process(_TINY_EVENTS) for _ in range(256))
+    return body + compressor.finish()
+
+
+@cache
+def brotli_comments() -> bytes:
+    """A few hundred bytes of brotli that decode to 128 MiB of 1 KiB comment lines (no event)."""
+    compressor = brotli.Compressor(quality=5)
+    lines = (b":" + b" " * 1022 + b"\n") * 1024
+    body = b"".join(compressor.process(lines) for _ in range(128))
     return body + compressor.finish()
 
 
@@ -80,3 +96,47 @@ def bomb_server(bomb: Bomb) -> Iterator[str]:
     sock = listening_socket()
     with serving_in_thread(sock, handle):
         yield f"http://127.0.0.1:{sock.getsockname()[1]}/stream"
+
+
+@dataclass(frozen=True)
+class Measured:
+    """A finished (or killed) probe process: exit code, stdout, wall time, peak RSS."""
+
+    returncode: int | None
+    stdout: bytes
+    seconds: float
+    rss_mib: float
+
+
+def run_measured(args: list[str], *, kill_after: float, source: Path | None = None) -> Measured:
+    """`python -m versectl ARGS` in a subprocess; its peak RSS from wait4 (ru_maxrss, KiB).
+
+    Killed (returncode None) after `kill_after` seconds. stdout goes to a file, not a pipe that
+    nobody reads until the end: a large JSON document would block the child.
+    """
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    if source is not None:
+        env["PYTHONPATH"] = str(source)
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as stdout:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "versectl", *args],
+            cwd=source,
+            env=env,
+            stdout=stdout,
+            stderr=subprocess.DEVNULL,
+        )
+        killed = False
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if not killed and time.perf_counter() - start > kill_after:
+                process.send_signal(signal.SIGKILL)
+                killed = True
+            time.sleep(0.05)  # polling a child process, not synchronising with the server
+        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        stdout.seek(0)
+        out = stdout.read()
+    code = None if killed else os.waitstatus_to_exitcode(status)
+    return Measured(code, out, time.perf_counter() - start, usage.ru_maxrss / 1024)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gzip
 import zlib
+from collections.abc import Callable
 
 import brotli
 import pytest
 
-from versectl.probe.encoding import BodyDecoder, ContentDecodingError
+from versectl.probe.encoding import DECODE_PIECE_BYTES, BodyDecoder, ContentDecodingError
 
 BODY = b'event: token\ndata: {"text": "hello"}\n\n' * 50
 
@@ -56,3 +57,33 @@ def test_encoding_unsupported_is_an_error() -> None:
 def test_encoding_corrupt_data_is_an_error(encoding: str) -> None:
     with pytest.raises(ContentDecodingError):
         _decode_in_pieces(encoding, b"\x1f\x8b\x08\x00garbage-garbage-garbage" * 3)
+
+
+@pytest.mark.parametrize(
+    ("encoding", "compress"),
+    [
+        ("gzip", gzip.compress),
+        ("deflate", zlib.compress),
+        ("br", brotli.compress),
+        ("gzip, br", lambda body: brotli.compress(gzip.compress(body))),
+    ],
+)
+def test_encoding_output_comes_in_bounded_pieces(
+    encoding: str, compress: Callable[[bytes], bytes]
+) -> None:
+    body = bytes(8 << 20)
+    decoder = BodyDecoder(encoding)
+    sizes = [len(piece) for piece in decoder.pieces(compress(body))]
+    sizes += [len(piece) for piece in decoder.flush_pieces()]
+    assert sum(sizes) == len(body)
+    assert max(sizes) <= 2 * DECODE_PIECE_BYTES  # brotli overshoots by its buffer
+    assert len(sizes) >= len(body) // (2 * DECODE_PIECE_BYTES)
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "br", "identity"])
+def test_encoding_total_past_the_limit_is_an_error(encoding: str) -> None:
+    payload = {"gzip": gzip.compress, "br": brotli.compress}.get(encoding, bytes)(bytes(1 << 20))
+    decoder = BodyDecoder(encoding, limit=512 << 10)
+    with pytest.raises(ContentDecodingError, match="exceeds 0 MiB"):
+        list(decoder.pieces(payload))
+    assert decoder.decoded <= 512 << 10

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -16,9 +15,10 @@ from versectl.exit_codes import ExitCode
 from versectl.report.output import (
     OutputFormat,
     emit_json,
-    print_error,
+    json_file_problem,
     stderr_console,
     stdout_console,
+    write_json_file,
 )
 
 if TYPE_CHECKING:
@@ -136,6 +136,8 @@ def command(
         make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
     if direct is not None:
         direct = str(parse_url(direct, "--direct"))
+    if json_file is not None and (problem := json_file_problem(json_file)):
+        raise InputError(problem)  # before the probe: minutes of streaming are not wasted
     plan = ProbePlan(
         request=request,
         versions=tuple(versions_to_probe(request.url, forced)),
@@ -145,15 +147,12 @@ def command(
         login_password=os.environ.get(password_env, "") if login else None,
     )
     outcome = _run(plan, output_format)
-    if json_file is not None:
-        try:
-            json_file.write_text(json.dumps(outcome_json(outcome), indent=2) + "\n")
-        except OSError as exc:
-            print_error(f"cannot write --json-file {json_file}: {exc.strerror or exc}")
     if output_format is OutputFormat.json:
         emit_json(outcome_json(outcome))
     else:
         render_outcome(outcome, stdout_console())
+    if json_file is not None:
+        write_json_file(json_file, outcome_json(outcome))  # InputError: exit 2, one line
     raise typer.Exit(EXIT_FOR_VERDICT[str(aggregate(outcome.target).verdict)])
 
 

@@ -206,7 +206,12 @@ async def probe_stream(
         except TimeoutError:
             record.error = ProbeFailure("timeout", _timeout_message(record, request.timeout))
         except (httpx.HTTPError, OSError) as exc:
-            record.error = _h2_failure(exc, record, request, classify(exc, request.url))
+            record.error = _h2_failure(
+                exc,
+                record,
+                request,
+                classify(exc, request.url, response_started=record.status is not None),
+            )
         except (SSEProtocolError, ContentDecodingError) as exc:
             record.error = ProbeFailure("protocol", str(exc))
         except ProbeError as exc:
@@ -260,6 +265,7 @@ def _set_cookies(response: httpx.Response) -> dict[str, str]:
 async def _exchange(
     client: httpx.AsyncClient, request: ProbeRequest, record: StreamRecord, clock: _ReadClock
 ) -> None:
+    deadline_ns = record.started_ns + int(request.timeout * 1e9)
     response = await _send(client, request, record)
     try:
         record.headers_ns = clock.last_read_ns
@@ -279,57 +285,60 @@ async def _exchange(
                 "not_sse", f"the response is {shown}, not text/event-stream"
             )
             return
-        await _read_events(response, record, clock)
+        await _read_events(response, record, clock, deadline_ns)
     finally:
         await response.aclose()
 
 
-async def _read_events(response: httpx.Response, record: StreamRecord, clock: _ReadClock) -> None:
-    """The read path: stamp, decode, parse, append. Nothing else happens here."""
+async def _read_events(
+    response: httpx.Response, record: StreamRecord, clock: _ReadClock, deadline_ns: int
+) -> None:
+    """The read path: stamp, decode, parse, append. Nothing else happens here.
+
+    Decoding and parsing happen in bounded pieces with the deadline checked between them: a
+    small compressed read can hold minutes of parsing work, during which no await would let
+    asyncio's timeout fire.
+    """
     decoder = BodyDecoder(response.headers.get("content-encoding"))
     parser = SSEParser()
     last_read = -1
     try:
         async for raw in response.aiter_raw():
             t_ns = clock.last_read_ns
-            if clock.reads != last_read:
-                last_read = clock.reads
-                record.read_ns.append(t_ns)
-                record.read_bytes.append(len(raw))
-            else:
-                record.read_bytes[-1] += len(raw)  # another HTTP chunk from the same read
-            decoded = decoder.decode(raw)
-            record.decoded_bytes += len(decoded)
-            _append(record, parser, parser.feed(decoded), t_ns)
-        tail = decoder.flush()
-        record.decoded_bytes += len(tail)
-        _append(record, parser, parser.feed(tail), clock.last_read_ns)
+            record.add_read(t_ns, len(raw), same_read=clock.reads == last_read)
+            last_read = clock.reads
+            for piece in decoder.pieces(raw):
+                _append(record, parser, parser.feed(piece), t_ns, deadline_ns)
+        for piece in decoder.flush_pieces():
+            _append(record, parser, parser.feed(piece), clock.last_read_ns, deadline_ns)
     finally:
+        record.decoded_bytes = decoder.decoded
         record.ended_ns = time.perf_counter_ns()
         record.comments = parser.comments
         record.invalid_utf8 = parser.invalid_utf8
         record.unfinished_bytes = parser.buffered_bytes
 
 
-def _append(record: StreamRecord, parser: SSEParser, events: list[Any], t_ns: int) -> None:
+def _append(
+    record: StreamRecord, parser: SSEParser, events: list[Any], t_ns: int, deadline_ns: int
+) -> None:
     index = len(record.read_ns) - 1
     for event in events:
-        record.arrivals.append(Arrival(t_ns, index, event.event, event.data, event.size))
+        record.add_arrival(Arrival(t_ns, index, event.event, event.data, event.size))
     record.comments = parser.comments
+    if time.perf_counter_ns() > deadline_ns:
+        raise TimeoutError  # --timeout is wall clock for the whole stream, decoding included
 
 
 async def _http_error_message(response: httpx.Response) -> str:
     """`HTTP 401 Unauthorized: {"detail": ...}`, with at most a short excerpt of the body."""
-    body = b""
+    body = bytearray()
     try:
         async with asyncio.timeout(2):
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) >= _ERROR_BODY_LIMIT:
-                    break
-    except (TimeoutError, httpx.HTTPError):
-        pass
-    excerpt = " ".join(body[:200].decode("utf-8", "replace").split())
+            await _read_excerpt(response, body)
+    except (TimeoutError, httpx.HTTPError, ContentDecodingError):
+        pass  # the excerpt is a courtesy: what came before the fault is enough
+    excerpt = " ".join(bytes(body[:200]).decode("utf-8", "replace").split())
     reason = response.reason_phrase or ""
     message = f"HTTP {response.status_code} {reason}".rstrip()
     return f"{message}: {excerpt}" if excerpt else message
@@ -361,8 +370,17 @@ def _h2_failure(
     )
 
 
+async def _read_excerpt(response: httpx.Response, body: bytearray) -> None:
+    decoder = BodyDecoder(response.headers.get("content-encoding"))
+    async for raw in response.aiter_raw():
+        for piece in decoder.pieces(raw):  # bounded pieces: a bomb stops at the first one
+            body += piece[: _ERROR_BODY_LIMIT - len(body)]
+            if len(body) >= _ERROR_BODY_LIMIT:
+                return
+
+
 def _timeout_message(record: StreamRecord, seconds: float) -> str:
     if record.status is None:
         return f"no response headers within --timeout {seconds:g} s"
-    got = f"{len(record.arrivals)} events" if record.arrivals else "no event"
+    got = f"{record.events} events" if record.events else "no event"
     return f"the stream was still open after --timeout {seconds:g} s ({got} so far)"

@@ -19,8 +19,11 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def classify(exc: BaseException, url: str) -> ProbeFailure:
-    """connect, tls, timeout or protocol, from the exception and what caused it."""
+def classify(exc: BaseException, url: str, *, response_started: bool = False) -> ProbeFailure:
+    """connect, tls, timeout or protocol, from the exception and what caused it.
+
+    `response_started`: the status line had come (a cut-off body, not a missing response).
+    """
     chain = _causes(exc)
     host = httpx.URL(url).host
     if any(isinstance(cause, ssl.SSLCertVerificationError) for cause in chain):
@@ -48,9 +51,24 @@ def classify(exc: BaseException, url: str) -> ProbeFailure:
         return ProbeFailure("connect", f"{url}: {reason}")
     if isinstance(exc, httpx.TooManyRedirects):
         return ProbeFailure("http", f"too many redirects: {exc}")
-    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError):
-        return ProbeFailure("protocol", f"the server broke the response off: {exc}")
-    return ProbeFailure("protocol", f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, httpx.RemoteProtocolError | httpx.ReadError | httpx.WriteError):
+        return ProbeFailure("protocol", _broken_off(chain, url, response_started))
+    return ProbeFailure(
+        "protocol", f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    )
+
+
+def _broken_off(chain: list[BaseException], url: str, response_started: bool) -> str:
+    """What happened when the connection ended early: never an empty reason."""
+    detail = next((str(cause) for cause in chain if str(cause)), "")
+    if any(isinstance(cause, ConnectionResetError) for cause in chain):
+        detail = "the connection was reset"
+    if response_started:
+        return f"the server broke the response off: {detail or 'the connection closed mid-body'}"
+    hint = " (a TLS port addressed as http://?)" if url.startswith("http://") else ""
+    if not detail or "without sending a response" in detail or detail == "the connection was reset":
+        return f"the server closed the connection without an HTTP response{hint}"
+    return f"the server broke the connection off before a response: {detail}{hint}"
 
 
 def _ssl_reason(chain: list[BaseException]) -> str:

@@ -9,6 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 ERROR_KINDS = ("connect", "tls", "http", "not_sse", "timeout", "protocol")
+MAX_STORED_READS = 50_000
+MAX_STORED_ARRIVALS = 50_000
+MAX_STORED_DATA_BYTES = 8 << 20
+"""A stream keeps its first reads and events up to these caps (a chat answer is a few thousand
+events) and only counts the rest: a flood of millions of events stays in bounded memory."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +93,47 @@ class StreamRecord:
     unfinished_bytes: int = 0
     """Bytes after the last complete event when the stream ended (an event cut short)."""
     error: ProbeFailure | None = None
+    truncated: bool = False
+    """The caps above were reached: reads and arrivals hold a prefix of the stream."""
+    reads_dropped: int = 0
+    read_bytes_dropped: int = 0
+    arrivals_dropped: int = 0
+    stored_data_bytes: int = 0
+
+    def add_read(self, t_ns: int, size: int, *, same_read: bool = False) -> None:
+        """A socket read (`same_read`: another HTTP chunk of the previous read)."""
+        if self.truncated:
+            self.read_bytes_dropped += size
+            self.reads_dropped += not same_read
+        elif same_read and self.read_bytes:
+            self.read_bytes[-1] += size
+        elif len(self.read_ns) >= MAX_STORED_READS:
+            self.truncated = True
+            self.add_read(t_ns, size, same_read=same_read)
+        else:
+            self.read_ns.append(t_ns)
+            self.read_bytes.append(size)
+
+    def add_arrival(self, arrival: Arrival) -> None:
+        if not self.truncated and (
+            len(self.arrivals) >= MAX_STORED_ARRIVALS
+            or self.stored_data_bytes + len(arrival.data) > MAX_STORED_DATA_BYTES
+        ):
+            self.truncated = True
+        if self.truncated:
+            self.arrivals_dropped += 1
+        else:
+            self.arrivals.append(arrival)
+            self.stored_data_bytes += len(arrival.data)
+
+    @property
+    def events(self) -> int:
+        """Data events seen, stored or not."""
+        return len(self.arrivals) + self.arrivals_dropped
+
+    @property
+    def reads(self) -> int:
+        return len(self.read_ns) + self.reads_dropped
 
     @property
     def over_tls_http1(self) -> bool:
@@ -97,7 +143,7 @@ class StreamRecord:
 
     @property
     def body_bytes(self) -> int:
-        return sum(self.read_bytes)
+        return sum(self.read_bytes) + self.read_bytes_dropped
 
     def ms(self, t_ns: int | None) -> float | None:
         """Milliseconds from the request being sent to `t_ns`."""

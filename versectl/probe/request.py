@@ -6,7 +6,10 @@ verse_backend's chat URIs get a default body, so `versectl probe-stream URL` wor
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
+import sys
 from pathlib import Path
 
 import httpx
@@ -18,6 +21,8 @@ DEFAULT_MESSAGE = (
     "In about 200 words, explain why a reverse proxy can make a streamed chat answer "
     "appear all at once."
 )
+MAX_BODY_BYTES = 8 << 20
+"""-d: a chat request is a few KiB; more is a mistake (or /dev/zero)."""
 CHAT_BODIES: dict[str, dict[str, object]] = {
     "/api/chat/message": {"message": DEFAULT_MESSAGE, "insight_id": 1},
     "/api/standalone-chat": {"message": DEFAULT_MESSAGE},
@@ -43,22 +48,43 @@ def default_body(url: httpx.URL) -> bytes | None:
 
 
 def read_body(data: str) -> bytes:
-    """`-d` value: JSON text, or @FILE holding JSON. Validated so a typo fails here, clearly."""
-    if data.startswith("@"):
-        path = Path(data[1:])
-        try:
-            raw = path.read_bytes()
-        except OSError as exc:
-            raise InputError(f"cannot read -d file {path}: {exc.strerror or exc}") from None
-        origin = str(path)
+    """`-d` value: JSON text, @FILE holding JSON, or @- for stdin (as curl). Validated so a typo
+    fails here, clearly; a file is read only when regular and up to MAX_BODY_BYTES."""
+    if data == "@-":
+        raw, origin = sys.stdin.buffer.read(MAX_BODY_BYTES + 1), "-d @- (stdin)"
+    elif data.startswith("@"):
+        raw, origin = _read_body_file(Path(data[1:])), f"-d file {data[1:]}"
     else:
-        raw = data.encode()
-        origin = "-d"
+        raw, origin = data.encode("utf-8", "surrogateescape"), "-d"
+    if len(raw) > MAX_BODY_BYTES:
+        raise InputError(f"{origin} is larger than {MAX_BODY_BYTES >> 20} MiB")
     try:
-        json.loads(raw)
+        json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{origin} is not UTF-8 (byte {exc.start})") from None
     except ValueError as exc:
         raise InputError(f"{origin} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{origin}: the JSON is nested too deeply") from None
     return raw
+
+
+def _read_body_file(path: Path) -> bytes:
+    """Opened without blocking (a FIFO would wait for a writer forever), read with a cap."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except OSError as exc:
+        raise InputError(f"cannot read -d file {path}: {exc.strerror or exc}") from None
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        what = "a directory" if stat.S_ISDIR(mode) else "not a regular file"
+        raise InputError(f"cannot read -d file {path}: {what}")
+    with os.fdopen(fd, "rb") as file:
+        try:
+            return file.read(MAX_BODY_BYTES + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read -d file {path}: {exc.strerror or exc}") from None
 
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")

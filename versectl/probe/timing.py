@@ -165,10 +165,10 @@ def stream_stats(record: StreamRecord) -> StreamStats:
     first_token = token_ms[0] if token_ms else (arrivals_ms[0] if arrivals_ms else None)
     decode_span = (token_ms[-1] - token_ms[0]) / 1000 if len(token_ms) > 1 else 0.0
     return StreamStats(
-        events=len(record.arrivals),
+        events=record.events,
         tokens=len(tokens),
         text_chars=sum(len(token_text(arrival.data)) for arrival in tokens),
-        reads=len(record.read_ns),
+        reads=record.reads,
         ttfb_ms=record.ms(record.headers_ns),
         ttft_ms=first_token,
         ttst_ms=token_ms[1] if len(token_ms) > 1 else None,

@@ -3,7 +3,6 @@ effective value and where it came from, each finding with file:line and its fix;
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from rich.text import Text
@@ -15,7 +14,13 @@ from versectl.nginx.model import Effective
 from versectl.nginx.model.select import server_names as server_names_of
 from versectl.nginx.rules.base import CheckedLocation
 from versectl.nginx.rules.conditions import module_prefix
-from versectl.report.output import OutputFormat, emit_json, print_warning, stdout_console
+from versectl.report.output import (
+    OutputFormat,
+    emit_json,
+    print_warning,
+    stdout_console,
+    write_plain,
+)
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _MARK = {"error": "x", "warning": "!", "info": "i"}
@@ -46,8 +51,7 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
     console = stdout_console()
     if console.color_system is None:
         # piped or NO_COLOR: rich would only strip the styles, slowly for 500 servers
-        sys.stdout.write(out.plain)
-        sys.stdout.flush()
+        write_plain(out.plain)
     else:
         console.print(out, soft_wrap=True, end="")
 

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.markup import escape
-
 from versectl.doctor import Diagnosis, verdicts_by_client
 from versectl.report.check import render_check
-from versectl.report.output import OutputFormat, emit_json, stdout_console
+from versectl.report.output import OutputFormat, emit_json, literal, stdout_console
 from versectl.report.probe import outcome_json, render_outcome
 
 
@@ -45,4 +43,4 @@ def render_diagnosis(diagnosis: Diagnosis, output_format: OutputFormat) -> None:
         console.print()
     console.print("[bold]doctor says:[/]")
     for line in diagnosis.advice:
-        console.print(f"  - {escape(line)}")
+        console.print(f"  - {literal(line)}")

@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -18,6 +17,7 @@ from versectl.probe.attribution import Attribution
 from versectl.probe.protocol import CLIENT_LABELS
 from versectl.probe.runner import ProbeOutcome, TargetProbe
 from versectl.probe.timing import Percentiles
+from versectl.report.output import literal
 
 JSON_VERSION = 1
 REPORTED_HEADERS = (
@@ -73,6 +73,7 @@ def stream_json(analysis: StreamAnalysis) -> dict[str, Any]:
         "tokens_per_s": _r(stats.tokens_per_s),
         "itl_ms": _pct(stats.itl_ms),
         "arrivals_ms": [round(ms, 3) for ms in stats.arrivals_ms],
+        "arrivals_truncated": record.truncated,
         "advice": analysis.advice,
         "evidence": judgement.evidence,
         "final_url": record.final_url,
@@ -203,19 +204,19 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
     table.add_row("verdict", Text(verdict, style=_VERDICT_STYLE[verdict]))
-    table.add_row("evidence", escape(judgement.evidence))
+    table.add_row("evidence", literal(judgement.evidence))
     status = "-" if record.status is None else str(record.status)
     for redirect in record.redirects:
-        status += f"  (after {redirect.status} -> {escape(redirect.location)}"
+        status += f"  (after {redirect.status} -> {literal(redirect.location)}"
         if redirect.dropped:  # another origin: credentials stayed home
-            status += f"; not sent there: {escape(', '.join(redirect.dropped))}"
+            status += f"; not sent there: {literal(', '.join(redirect.dropped))}"
         status += ")"
     table.add_row("status", status)
     shown = {k: v for k in (*REPORTED_HEADERS, *CDN_HEADERS) if (v := record.headers.get(k))}
-    table.add_row("headers", escape("; ".join(f"{k}: {v}" for k, v in shown.items())) or "-")
+    table.add_row("headers", literal("; ".join(f"{k}: {v}" for k, v in shown.items())) or "-")
     if record.status is None:  # nothing came back: the other rows would be dashes
         for line in result.advice:
-            table.add_row("advice", escape(line))
+            table.add_row("advice", literal(line))
         return table
     table.add_row(
         "ttfb / ttft",
@@ -235,6 +236,8 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
         f"{_n(stats.reads, 'read')} (max {stats.max_events_per_read} events per read, "
         f"{_n(len(stats.bursts), 'burst')})",
     )
+    if record.truncated:
+        table.add_row("", f"(timings kept for the first {_n(len(record.arrivals), 'event')})")
     if agg.streams > 1:
         counts = ", ".join(f"{n} {v}" for v, n in agg.verdicts.items())
         table.add_row("streams", f"{agg.streams}: {counts}")
@@ -250,7 +253,7 @@ def _stream_table(result: StreamAnalysis, agg: Aggregate, title: str, width: int
         table.add_row("timeline", Text(timeline(stats.arrivals_ms, end, width), style="cyan"))
         table.add_row("", f"0{_ms(end):>{width - 1}}")
     for line in result.advice:
-        table.add_row("advice", escape(line))
+        table.add_row("advice", literal(line))
     return table
 
 
@@ -274,7 +277,7 @@ def _side_by_side(targets: Sequence[TargetProbe], console_width: int) -> Table:
         agg = aggregate(probe.analyses)
         shown = representative(probe.analyses, agg.verdict)
         stats, record = shown.stats, shown.record
-        table.add_column(escape(CLIENT_LABELS.get(probe.client, probe.client)), max_width=width)
+        table.add_column(literal(CLIENT_LABELS.get(probe.client, probe.client)), max_width=width)
         verdict = str(agg.verdict)
         rows["verdict"].append(Text(verdict, style=_VERDICT_STYLE[verdict]))
         rows["answered in"].append(record.http_version or "-")
@@ -284,7 +287,7 @@ def _side_by_side(targets: Sequence[TargetProbe], console_width: int) -> Table:
         end = stats.duration_ms or (stats.arrivals_ms[-1] if stats.arrivals_ms else 0.0)
         picture = timeline(stats.arrivals_ms, end, width) if stats.arrivals_ms else "-"
         rows["timeline"].append(Text(picture, style="cyan"))
-        rows["evidence"].append(escape(shown.judgement.evidence))
+        rows["evidence"].append(literal(shown.judgement.evidence))
     for label, cells in rows.items():
         table.add_row(label, *cells)
     return table
@@ -309,10 +312,10 @@ def render_outcome(outcome: ProbeOutcome, console: Console) -> None:
     for label, analyses, _attribution in groups:
         agg = aggregate(analyses)
         shown = representative(analyses, agg.verdict)
-        title = f"[bold]{escape(shown.record.url)}[/] - {escape(label)}"
+        title = f"[bold]{literal(shown.record.url)}[/] - {literal(label)}"
         console.print(_stream_table(shown, agg, title, width))
         console.print()
     for label, _analyses, attribution in groups:
         if attribution is not None:
-            prefix = f" ({escape(label)})" if several else ""
-            console.print(f"[bold]attribution{prefix}:[/] {escape(attribution.summary)}")
+            prefix = f" ({literal(label)})" if several else ""
+            console.print(f"[bold]attribution{prefix}:[/] {literal(attribution.summary)}")

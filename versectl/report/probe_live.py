@@ -72,8 +72,8 @@ class LiveView:
         counters = self._counters
         counters[_STARTED] = len(records)
         counters[_DONE] = sum(1 for r in records if r.ended_ns is not None)
-        counters[_EVENTS] = sum(len(r.arrivals) for r in records)
-        counters[_READS] = sum(len(r.read_ns) for r in records)
+        counters[_EVENTS] = sum(r.events for r in records)
+        counters[_READS] = sum(r.reads for r in records)
         current = next((r for r in reversed(records) if r.sent_ns is not None), None)
         if current is None or current.sent_ns is None:
             return
