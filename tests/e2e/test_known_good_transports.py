@@ -16,7 +16,13 @@ import pytest
 
 import nginx_templates
 from tests.nginx.streaming import read_stream, verdict
-from tests.nginx.truth import CHAT, VerseBackend, client_side_verdict, scripted_plan
+from tests.nginx.truth import (
+    CHAT,
+    VERSE_TOKEN_MS,
+    VerseBackend,
+    client_side_verdict,
+    scripted_plan,
+)
 from tests.support.browser import PROBE_LOCATION, Browser, require_chromium
 from tests.support.scripted_server import ScriptedServer, scripted_server
 from tests.support.tls import TRANSPORTS, Listeners, TlsFiles, listen_lines, running_listeners
@@ -46,7 +52,7 @@ def verse() -> Iterator[VerseBackend]:
 
     with (
         tempfile.TemporaryDirectory() as tmp,
-        running_backend(Path(tmp), {"VERSE_SIM_TOKEN_MS": "8"}) as url,
+        running_backend(Path(tmp), {"VERSE_SIM_TOKEN_MS": str(VERSE_TOKEN_MS)}) as url,
     ):
         backend = VerseBackend(url)
         read_stream(f"{url}{CHAT}", gzip=False, cookie=backend.login())  # warm up the process

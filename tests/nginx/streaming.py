@@ -34,9 +34,9 @@ class Reading:
         return self.times[-1] - self.times[0] if self.times else 0.0
 
 
-TIMELY = 0.3
+TIMELY = 0.5
 """Seconds within which an event must reach the client to count as streamed: far above
-loopback latency and a busy machine's scheduling delay, far below a held answer's wait."""
+loopback latency and a busy machine's scheduling stalls, far below a held answer's wait."""
 
 
 def verdict(reading: Reading, sent: list[float]) -> str:
@@ -45,8 +45,8 @@ def verdict(reading: Reading, sent: list[float]) -> str:
 
     Held: no body byte arrived before the backend had sent all but its last 10 %. Streams: at
     least half of the events were followed by a read within TIMELY seconds - a body released
-    in bursts (a 1k TLS buffer filling every ~0.9 s) cannot do that, a held one even less,
-    while a busy machine's scheduling stalls would have to last half the answer.
+    in bursts (a 1k TLS buffer filling every ~2 s in the ssl_buffer_size rows) cannot do that,
+    a held one even less, while a busy machine's stalls would have to last half the answer.
     """
     if reading.error is not None and not reading.times:
         return "error"

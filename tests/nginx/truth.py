@@ -41,6 +41,8 @@ GAP = 0.04
 SILENCE = 3.0
 """The silent backend's pause: longer than the short proxy_read_timeout rows (1s)."""
 
+VERSE_TOKEN_MS = 15
+"""verse_backend's simulated pacing in the matrix: an answer of about 1.5 s."""
 BARE_HEADERS = (("Content-Type", "text/event-stream"),)
 SCRIPTED = ("conforming", "bare", "uvicorn-like")
 BROWSER_BACKENDS = ("conforming", "verse_backend")
@@ -66,6 +68,7 @@ class Row:
     """Send a second request after the first: a cache answering it shows up as `cached`."""
     heartbeat: float = 15.0
     events: int = EVENTS
+    gap: float = GAP
     http2_directive: bool = False
     """HTTP/2 switched on with `http2 on;` (nginx 1.25.1+) instead of `listen ... http2`."""
     note: str = ""
@@ -112,9 +115,9 @@ class RowResult:
 
 
 def scripted_plan(
-    kind: str, silent: bool, events: int = EVENTS
+    kind: str, silent: bool, events: int = EVENTS, gap: float = GAP
 ) -> Callable[[RecordedRequest], Plan]:
-    steps = sse_tokens(events, GAP)
+    steps = sse_tokens(events, gap)
     if silent:
         steps = [
             *sse_tokens(3, GAP, done=False),
@@ -170,7 +173,7 @@ def run_row(row: Row, tmp: Path, setup: Setup) -> RowResult:
         jobs: list[Job] = []
         for kind in SCRIPTED:
             backend = stack.enter_context(
-                scripted_server(scripted_plan(kind, row.silent, row.events))
+                scripted_server(scripted_plan(kind, row.silent, row.events, row.gap))
             )
             site = row.site(backend.port, cache, setup.tls)
             listeners = stack.enter_context(running_listeners(tmp / f"{row.slug}-{kind}", site))
@@ -331,7 +334,7 @@ def _verse_job(
 def client_side_verdict(reading: Reading) -> str:
     """Without the backend's send times (another process): held when the body came in a few
     reads at once, streams when several reads spread over at least 0.3 s (the simulated answer
-    takes about 0.8 s at 8 ms per token; a held one arrives at once, and a browser's page
+    takes about 1.5 s at VERSE_TOKEN_MS; a held one arrives at once, and a browser's page
     may take a few tokens per read when its renderer is busy)."""
     if not reading.complete:
         return "cut" if reading.times else "error"
@@ -349,10 +352,10 @@ def reading_text(reading: Reading) -> bytes:
     return reading.body
 
 
-def run_rows(rows: list[Row], tmp: Path, setup: Setup, parallel: int = 2) -> dict[str, RowResult]:
+def run_rows(rows: list[Row], tmp: Path, setup: Setup, parallel: int = 1) -> dict[str, RowResult]:
     """Run rows `parallel` at a time (each row's streams are independent: one nginx and one
     backend per row and backend kind), the slow rows first."""
-    ordered = sorted(rows, key=lambda r: (not r.silent, not r.repeat, -r.events))
+    ordered = sorted(rows, key=lambda r: (not r.silent, -r.events * r.gap, not r.repeat))
     results: dict[str, RowResult] = {}
     for start in range(0, len(ordered), parallel):
         batch = ordered[start : start + parallel]
