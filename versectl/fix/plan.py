@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -214,6 +215,7 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
         include_reader=ctx.include_reader, inherited=_inherited(target), unit=layout.unit,
     )  # fmt: skip
     block = apply_edits(scratch, merged.edits)[len(indent) :]
+    _unnumbered(merged)  # its line numbers count in the scratch block, not in the file
     nl = layout.newline
     locations = [child for child in children if child.name == "location"]
     if locations:
@@ -231,6 +233,12 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
         anchor_in_edit=insertion.index(block),
     )  # fmt: skip
     return change
+
+
+def _unnumbered(merged: MergeResult) -> None:
+    for changes in (merged.replaced, merged.same, merged.kept_changes, merged.dropped):
+        changes[:] = [dataclasses.replace(change, line=0) for change in changes]
+    merged.notes = [re.sub(r"^line \d+: ", "", note) for note in merged.notes]
 
 
 def common_prefix(uris: Sequence[str]) -> str:

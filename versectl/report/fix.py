@@ -123,27 +123,32 @@ def _render_block(change: BlockChange, console: Console) -> None:
     if merged is not None and change.action in ("rewrite", "insert"):
         for item in merged.replaced:
             console.print(
-                f"    [red]changed[/]  line {item.line}: {escape(_one_line(item.source))} "
+                f"    [red]changed[/]  {_at(item)}{escape(_one_line(item.source))} "
                 f"{escape(item.reason)}"
             )
         for added in merged.added:
             console.print(f"    [green]added[/]    {escape(added)}")
         for item in merged.kept_changes:
             console.print(
-                f"    [blue]kept[/]     line {item.line}: {escape(_one_line(item.source))} "
+                f"    [blue]kept[/]     {_at(item)}{escape(_one_line(item.source))} "
                 f"({escape(item.reason)})"
             )
         for item in merged.dropped:
             console.print(
-                f"    [yellow]dropped[/]  line {item.line}: {escape(_one_line(item.source))}"
+                f"    [yellow]dropped[/]  {_at(item)}{escape(_one_line(item.source))}"
                 f" ({escape(item.reason)})"
             )
-        if merged.same:
+        if merged.same and change.action == "rewrite":
             console.print(
                 f"    unchanged: {len(merged.same)} line(s) already as in the known-good block"
             )
     for note in [*change.notes, *(merged.notes if merged else [])]:
         console.print(f"    [dim]note:[/] {escape(note)}")
+
+
+def _at(change: Change) -> str:
+    """`line N: `, or nothing for a statement of a new block (line 0)."""
+    return f"line {change.line}: " if change.line else ""
 
 
 def _one_line(source: str) -> str:
