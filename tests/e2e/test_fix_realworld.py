@@ -105,15 +105,29 @@ def nginx_for() -> Iterator[list[Nginx]]:
                    15, "nginx to stop")  # fmt: skip
 
 
-def _start(binary: str, case: Case, started: list[Nginx]) -> Nginx:
-    done = subprocess.run(
-        [binary, "-c", str(case.main)], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert done.returncode == 0, f"the original config does not run: {done.stderr}"
-    pid = int((case.root / "nginx.pid").read_text())
-    server = Nginx(binary, case.main, pid)
-    started.append(server)
-    return server
+def _start(
+    binary: str,
+    name: str,
+    tmp_path: Path,
+    backend_port: int,
+    certificate: Certificate,
+    started: list[Nginx],
+) -> tuple[Case, Nginx]:
+    """Prepare the copy and start nginx on it; new ports when another process took one
+    between free_port() and nginx's bind (the ports are ephemeral, so a race remains)."""
+    for attempt in range(3):
+        case = prepare(name, tmp_path / f"conf{attempt}", backend_port, certificate)
+        done = subprocess.run(
+            [binary, "-c", str(case.main)], capture_output=True, text=True, timeout=30,
+            check=False,
+        )  # fmt: skip
+        if done.returncode == 0:
+            server = Nginx(binary, case.main, int((case.root / "nginx.pid").read_text()))
+            started.append(server)
+            return case, server
+        if "Address already in use" not in done.stderr:
+            break
+    raise AssertionError(f"the original config does not run: {done.stderr}")
 
 
 def _fix(case: Case, write: bool) -> FixOutcome:
@@ -210,8 +224,7 @@ def test_fix_realworld_config(
     record_property: Callable[[str, object], None],
 ) -> None:
     binary = require_nginx()
-    case = prepare(name, tmp_path / "conf", backend.port, certificate)
-    server = _start(binary, case, nginx_for)
+    case, server = _start(binary, name, tmp_path, backend.port, certificate, nginx_for)
     redirected: dict[tuple[str, str], Answer] = {}
     hosts_before = {uri: _plain_host(case, uri) for uri in case.uris}
     if "plain" in case.probes:
