@@ -14,7 +14,7 @@ import difflib
 import os
 import signal
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,7 +38,7 @@ from versectl.fix.syntax import Statement, parse, walk
 from versectl.nginx.check import CheckOptions, run_check
 from versectl.nginx.finding import Severity
 from versectl.nginx.load import load_config
-from versectl.nginx.model import select_locations
+from versectl.nginx.model import LocationMatch, select_locations
 
 MARKER = "X-Versectl-Fixed"
 TOKENS, GAP_S = 4, 0.2
@@ -105,15 +105,29 @@ def nginx_for() -> Iterator[list[Nginx]]:
                    15, "nginx to stop")  # fmt: skip
 
 
-def _start(binary: str, case: Case, started: list[Nginx]) -> Nginx:
-    done = subprocess.run(
-        [binary, "-c", str(case.main)], capture_output=True, text=True, timeout=30, check=False
-    )
-    assert done.returncode == 0, f"the original config does not run: {done.stderr}"
-    pid = int((case.root / "nginx.pid").read_text())
-    server = Nginx(binary, case.main, pid)
-    started.append(server)
-    return server
+def _start(
+    binary: str,
+    name: str,
+    tmp_path: Path,
+    backend_port: int,
+    certificate: Certificate,
+    started: list[Nginx],
+) -> tuple[Case, Nginx]:
+    """Prepare the copy and start nginx on it; new ports when another process took one
+    between free_port() and nginx's bind (the ports are ephemeral, so a race remains)."""
+    for attempt in range(3):
+        case = prepare(name, tmp_path / f"conf{attempt}", backend_port, certificate)
+        done = subprocess.run(
+            [binary, "-c", str(case.main)], capture_output=True, text=True, timeout=30,
+            check=False,
+        )  # fmt: skip
+        if done.returncode == 0:
+            server = Nginx(binary, case.main, int((case.root / "nginx.pid").read_text()))
+            started.append(server)
+            return case, server
+        if "Address already in use" not in done.stderr:
+            break
+    raise AssertionError(f"the original config does not run: {done.stderr}")
 
 
 def _fix(case: Case, write: bool) -> FixOutcome:
@@ -168,11 +182,24 @@ def _host_and_ports(case: Case, uri: str, path: Path, lines: set[int]) -> tuple[
             continue
         if location is None or location.line not in lines:
             continue
-        names = [_concrete(n) for n in match.server_names if n and n != "_" and n[0] != "~"]
-        ports = {int(word.rsplit(":", 1)[-1]) for listen in match.listen
-                 for word in listen.split()[:1] if word.rsplit(":", 1)[-1].isdigit()}  # fmt: skip
-        return (names[0] if names else "localhost"), ports
+        return _names_and_ports(match)
     raise AssertionError(f"{uri}: no fixed block of {path} serves it")
+
+
+def _names_and_ports(match: LocationMatch) -> tuple[str, set[int]]:
+    names = [_concrete(n) for n in match.server_names if n and n != "_" and n[0] != "~"]
+    ports = {int(word.rsplit(":", 1)[-1]) for listen in match.listen
+             for word in listen.split()[:1] if word.rsplit(":", 1)[-1].isdigit()}  # fmt: skip
+    return (names[0] if names else "localhost"), ports
+
+
+def _plain_host(case: Case, uri: str) -> str:
+    """Before the fix: the name of the server on the plain port that gets `uri`."""
+    for match in select_locations(load_config([str(case.main)]), [uri]):
+        host, ports = _names_and_ports(match)
+        if case.plain_port in ports:
+            return host
+    return "localhost"
 
 
 def _concrete(name: str) -> str:
@@ -194,15 +221,15 @@ def test_fix_realworld_config(
     backend: ScriptedServer,
     certificate: Certificate,
     nginx_for: list[Nginx],
+    record_property: Callable[[str, object], None],
 ) -> None:
     binary = require_nginx()
-    case = prepare(name, tmp_path / "conf", backend.port, certificate)
-    server = _start(binary, case, nginx_for)
-    host_before = "localhost"
+    case, server = _start(binary, name, tmp_path, backend.port, certificate, nginx_for)
     redirected: dict[tuple[str, str], Answer] = {}
+    hosts_before = {uri: _plain_host(case, uri) for uri in case.uris}
     if "plain" in case.probes:
         for uri in case.uris:
-            answer = request("plain", case.plain_port, host_before, uri, tmp_path)
+            answer = request("plain", case.plain_port, hosts_before[uri], uri, tmp_path)
             if answer.status in REDIRECTS:
                 redirected[("plain", uri)] = answer
     original = file_bytes(case.root)
@@ -242,14 +269,21 @@ def test_fix_realworld_config(
         host, ports = targets[uri]
         for kind in case.probes:
             if _port(case, kind) in ports or (kind, uri) in redirected:
-                hostname = host_before if (kind, uri) in redirected else host
+                hostname = hosts_before[uri] if (kind, uri) in redirected else host
                 jobs.append((kind, uri, hostname))
-    assert jobs, f"no client kind reaches the fixed server ({targets})"
+    for uri in case.uris:  # every client kind the config serves is measured
+        measured = {kind for kind, job_uri, _host in jobs if job_uri == uri}
+        assert measured == set(case.probes), (uri, measured, targets[uri])
     with ThreadPoolExecutor(len(jobs)) as pool:
         answers = list(pool.map(
             lambda job: (job, request(job[0], _port(case, job[0]), job[2], job[1], tmp_path)),
             jobs,
         ))  # fmt: skip
+    record_property("actions", " ".join(sorted(c.action for c in outcome.plan.changes)))
+    record_property("redirects_kept", len(redirected))
+    record_property(
+        "streams", " ".join(sorted(f"{k}" for (k, u, _h) in jobs if (k, u) not in redirected))
+    )
     for (kind, uri, _host), answer in answers:
         before = redirected.get((kind, uri))
         if before is not None:

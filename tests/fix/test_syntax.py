@@ -113,3 +113,11 @@ def test_syntax_errors_carry_file_and_line(text: str, line: int, message: str) -
 def test_syntax_quote_word_round_trips(value: str) -> None:
     (statement,) = parse(f"d {quote_word(value)};")
     assert statement.args == [value]
+
+
+def test_syntax_walk_survives_deep_nesting() -> None:
+    depth = 3000
+    text = "server { " + "location /a { " * depth + "}" * depth + " }\n"
+    found = list(walk(parse(text)))
+    assert len(found) == depth + 1
+    assert len(found[-1][1]) == depth

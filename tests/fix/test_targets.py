@@ -65,3 +65,58 @@ def test_targets_each_block_lists_the_uris_that_reach_it(tmp_path: Path) -> None
         ("rewrite", 3, ("/api/chat/message",)),
         ("insert", 1, ("/api/standalone-chat",)),
     ]
+
+
+TLS = (
+    "server {\n    listen 443 ssl;\n    server_name chat.example.org;\n"
+    "    location / { proxy_pass http://127.0.0.1:3000; }\n}\n"
+)
+
+
+@pytest.mark.parametrize(
+    "plain",
+    [
+        # certbot's way, with and without its trailing `return 404`
+        "server {\n    if ($host = chat.example.org) {\n        return 301 https://$host$request_uri;\n"
+        "    } # managed by Certbot\n    listen 80;\n    server_name chat.example.org;\n"
+        "    return 404; # managed by Certbot\n}\n",
+        "server {\n    if ($host = chat.example.org) {\n        return 301 https://$host$request_uri;\n"
+        "    }\n    listen 80;\n    server_name chat.example.org;\n"
+        "    location / { proxy_pass http://127.0.0.1:3000; }\n}\n",
+        "server {\n    listen 80;\n    server_name chat.example.org;\n"
+        "    location / {\n        return 308 https://$host$request_uri;\n    }\n}\n",
+        "server {\n    listen 80;\n    server_name chat.example.org;\n"
+        "    rewrite ^ https://$host$request_uri permanent;\n}\n",
+    ],
+    ids=["certbot", "certbot-no-404", "location-return", "rewrite"],
+)
+def test_targets_redirect_servers_are_left_alone_the_tls_server_gets_the_fix(
+    tmp_path: Path, plain: str
+) -> None:
+    text = plain + TLS
+    tls_line = text.splitlines().index("    listen 443 ssl;")  # the server line is just above
+    assert _targets(tmp_path, text) == [("insert", tls_line)]
+
+
+def test_targets_a_scheme_redirect_in_a_tls_server_still_gets_the_fix(tmp_path: Path) -> None:
+    # Nginx Proxy Manager: one server for both, `if ($scheme = "http")` redirects plain HTTP
+    # before any location is chosen, so a new location there cannot weaken it.
+    text = (
+        "server {\n    listen 80;\n    listen 443 ssl;\n    server_name chat.example.org;\n"
+        '    if ($scheme = "http") {\n        return 301 https://$host$request_uri;\n    }\n'
+        "    location / { proxy_pass http://127.0.0.1:3000; }\n}\n"
+    )
+    assert _targets(tmp_path, text) == [("insert", 1)]
+
+
+def test_targets_new_block_inherits_from_the_server(tmp_path: Path) -> None:
+    text = (
+        "server {\n    proxy_buffering off;\n"
+        "    location / {\n        proxy_pass http://127.0.0.1:3000;\n        proxy_buffering on;\n"
+        "    }\n}\n"
+    )
+    site = tmp_path / "site.conf"
+    site.write_text(text)
+    (target,) = find_targets(load_config([str(site)]), str(site), DEFAULT_URIS, None).targets
+    assert target.kind == "insert" and target.source == (3, ("/",))
+    assert dict(target.inherited)["proxy_buffering"] == ("off",)

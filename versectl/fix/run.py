@@ -82,6 +82,12 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
     """Plan the fix and, with `options.write`, apply it. Raises VersectlError subclasses."""
     if options.reload and not options.write:
         raise InputError("--reload needs --write (nothing is reloaded after a dry run)")
+    for uri in options.uris:  # the same rule as check's --uri, plus what a location cannot hold
+        if not uri.startswith("/") or any(ch.isspace() or not ch.isprintable() for ch in uri):
+            raise InputError(
+                f"--uri {uri!r}: a request path starts with '/' and has no spaces or control "
+                "characters"
+            )
     binary = find_nginx(options.nginx)
     backend = resolve_backend_port(options.backend_port, options.compose)
     if options.path is not None:

@@ -196,12 +196,19 @@ def parse(text: str, file: str = "<config>") -> list[Node]:
 def walk(
     nodes: list[Node], parents: tuple[Statement, ...] = ()
 ) -> Iterator[tuple[Statement, tuple[Statement, ...]]]:
-    """Every statement, depth first in source order, with the statements enclosing it."""
-    for node in nodes:
+    """Every statement, depth first in source order, with the statements enclosing it.
+    Iterative: a hostile file nested thousands deep must not exhaust Python's stack."""
+    stack: list[tuple[Iterator[Node], tuple[Statement, ...]]] = [(iter(nodes), parents)]
+    while stack:
+        children, enclosing = stack[-1]
+        node = next(children, None)
+        if node is None:
+            stack.pop()
+            continue
         if isinstance(node, Statement):
-            yield node, parents
+            yield node, enclosing
             if node.block is not None:
-                yield from walk(node.block, (*parents, node))
+                stack.append((iter(node.block), (*enclosing, node)))
 
 
 def statements(nodes: list[Node]) -> list[Statement]:

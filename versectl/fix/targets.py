@@ -150,11 +150,15 @@ def _target(
 ) -> FixTarget:
     if kind == "rewrite":
         return FixTarget("rewrite", line, uris, args, _inherited(match, new_block=False))
-    source = None
+    source = outside = None
     catch_all = match.location
     if catch_all is not None and _real(catch_all.file) == _real(path):
         source = (catch_all.line, catch_all.args)
-    return FixTarget("insert", line, uris, None, _inherited(match, new_block=True), source)
+    elif catch_all is not None:  # written in a snippet the server includes
+        simple = tuple((d.name, d.args) for d in catch_all.block or () if d.block is None)
+        outside = (catch_all.where, " ".join(catch_all.args), simple)
+    inherited = _inherited(match, new_block=True)
+    return FixTarget("insert", line, uris, None, inherited, source, outside)
 
 
 def _where(match: LocationMatch) -> str:
