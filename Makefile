@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # Debian's packages for the e2e tests and the demo (nginx, chromium for the browser tests,
-# postgresql, curl with HTTP/2 and openssl for the TLS tests), installed only when missing and we are root: one apt-get update, one install.
+# postgresql, curl with HTTP/2 and openssl for the TLS tests), installed only when missing and
+# we are root: one apt-get update, one install.
 SYSTEM_PACKAGES := nginx-light:nginx chromium:chromium postgresql:postgres curl:curl openssl:openssl
 nginx:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
