@@ -27,6 +27,7 @@ from tests.support.browser import PROBE_LOCATION, Browser
 from tests.support.scripted_server import (
     SSE_HEADERS,
     UVICORN_LIKE_HEADERS,
+    Framing,
     Plan,
     RecordedRequest,
     ScriptedServer,
@@ -133,7 +134,7 @@ def scripted_plan(
             "bare": BARE_HEADERS,
             "uvicorn-like": UVICORN_LIKE_HEADERS,
         }[kind]
-        framing = "chunked" if kind == "uvicorn-like" else "auto"
+        framing: Framing = "chunked" if kind == "uvicorn-like" else "auto"
         return Plan([marker, *steps], headers=headers, framing=framing)
 
     return plan
