@@ -134,7 +134,7 @@ def measured(
     tmp_path_factory: pytest.TempPathFactory,
     verse: VerseBackend | None,
     browsers: tuple[Browser, ...],
-    test_tls: TlsFiles,
+    tls_files: TlsFiles,
 ) -> Checked:
     """The selected rows (all when only the matrix tests run), a few rows at a time (the
     streams only wait on timers), each with `check nginx`'s findings on its site file."""
@@ -145,7 +145,7 @@ def measured(
         if hasattr(item, "callspec") and "row" in item.callspec.params
     }
     rows = [r for r in ROWS if (not wanted or r.name in wanted) and _skip_reason(r) is None]
-    results = run_rows(rows, tmp_path_factory.mktemp("truth"), Setup(test_tls, verse, browsers))
+    results = run_rows(rows, tmp_path_factory.mktemp("truth"), Setup(tls_files, verse, browsers))
     return {
         name: (result, _check(result.site, result.row.heartbeat))
         for name, result in results.items()
