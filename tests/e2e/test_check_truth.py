@@ -134,7 +134,7 @@ def measured(
     tmp_path_factory: pytest.TempPathFactory,
     verse: VerseBackend | None,
     browsers: tuple[Browser, ...],
-    test_tls: TlsFiles,
+    tls_files: TlsFiles,
 ) -> Checked:
     """The selected rows (all when only the matrix tests run), a few rows at a time (the
     streams only wait on timers), each with `check nginx`'s findings on its site file."""
@@ -145,7 +145,7 @@ def measured(
         if hasattr(item, "callspec") and "row" in item.callspec.params
     }
     rows = [r for r in ROWS if (not wanted or r.name in wanted) and _skip_reason(r) is None]
-    results = run_rows(rows, tmp_path_factory.mktemp("truth"), Setup(test_tls, verse, browsers))
+    results = run_rows(rows, tmp_path_factory.mktemp("truth"), Setup(tls_files, verse, browsers))
     return {
         name: (result, _check(result.site, result.row.heartbeat))
         for name, result in results.items()
@@ -273,7 +273,8 @@ def render_matrix(
         "from a run's). Every row is one nginx site with three listeners: plain, `ssl`, and "
         "`ssl http2`. Each cell: what a client measured over a real socket through a real "
         "nginx, 20 events 40 ms apart unless the row says otherwise (verse_backend: its "
-        "simulated model, 15 ms per token). Backends: *conforming* answers HTTP/1.0 "
+        "simulated model, 15 ms per token; without its send times its cells are held - all within "
+        "0.1 s - or streams). Backends: *conforming* answers HTTP/1.0 "
         "close-delimited and HTTP/1.1 chunked, sends Cache-Control: no-cache, no "
         "X-Accel-Buffering; *bare* the same without Cache-Control; *uvicorn-like* always "
         "chunked, with X-Accel-Buffering: no. Clients: *identity* (curl-like, "

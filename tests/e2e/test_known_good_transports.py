@@ -67,19 +67,19 @@ def conforming() -> Iterator[ScriptedServer]:
 
 @pytest.fixture(scope="module")
 def verse_nginx(
-    verse: VerseBackend, test_tls: TlsFiles, tmp_path_factory: pytest.TempPathFactory
+    verse: VerseBackend, tls_files: TlsFiles, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Listeners]:
     port = int(verse.url.rsplit(":", 1)[1])
-    site = known_good_site(port, test_tls)
+    site = known_good_site(port, tls_files)
     with running_listeners(tmp_path_factory.mktemp("known-good-verse"), site) as listeners:
         yield listeners
 
 
 @pytest.fixture(scope="module")
 def conforming_nginx(
-    conforming: ScriptedServer, test_tls: TlsFiles, tmp_path_factory: pytest.TempPathFactory
+    conforming: ScriptedServer, tls_files: TlsFiles, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Listeners]:
-    site = known_good_site(conforming.port, test_tls)
+    site = known_good_site(conforming.port, tls_files)
     with running_listeners(tmp_path_factory.mktemp("known-good-conf"), site) as listeners:
         yield listeners
 
@@ -98,14 +98,14 @@ def test_known_good_block_is_clean_for_check(verse: VerseBackend, verse_nginx: L
 @pytest.mark.parametrize("gzip", [False, True], ids=["identity", "gzip"])
 @pytest.mark.parametrize("transport", TRANSPORTS)
 def test_known_good_streams_verse_backend(
-    transport: str, gzip: bool, verse: VerseBackend, verse_nginx: Listeners, test_tls: TlsFiles
+    transport: str, gzip: bool, verse: VerseBackend, verse_nginx: Listeners, tls_files: TlsFiles
 ) -> None:
     reading = read_stream(
         verse_nginx.url(transport) + CHAT,
         gzip=gzip,
         cookie=verse.login(),
         transport=transport,
-        verify=test_tls.client_context(),
+        verify=tls_files.client_context(),
     )
     found = client_side_verdict(reading)
     assert found == "streams", (found, reading.error, len(reading.times), reading.spread)
@@ -118,7 +118,7 @@ def test_known_good_streams_conforming_backend(
     gzip: bool,
     conforming: ScriptedServer,
     conforming_nginx: Listeners,
-    test_tls: TlsFiles,
+    tls_files: TlsFiles,
 ) -> None:
     body = json.dumps({"message": f"known good {transport} {gzip}"}).encode()
     reading = read_stream(
@@ -126,7 +126,7 @@ def test_known_good_streams_conforming_backend(
         gzip=gzip,
         body=body,
         transport=transport,
-        verify=test_tls.client_context(),
+        verify=tls_files.client_context(),
     )
     sent = [
         ns / 1e9 for r, sent_ns in list(conforming.exchanges) if r.body == body for ns in sent_ns
