@@ -65,7 +65,7 @@ class GuardedH11Protocol(H11Protocol):
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
         self._arm_request_timer()
-        if len(self.connections) > self.max_connections:
+        if len(self.connections) > self.max_connections:  # cheap test first: a flood is hot
             self._make_room()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -112,14 +112,15 @@ class GuardedH11Protocol(H11Protocol):
     def _make_room(self) -> None:
         """Over the cap: close the connection idle longest (no request in progress: a slow
         request head or a kept-alive connection), or, when every other one is busy, this one."""
-        idle = [
+        # Those already closing leave at the next loop turn: they make no room, take none.
+        open_now = [
             c
             for c in self.connections
-            if c is not self
-            and isinstance(c, GuardedH11Protocol)
-            and not c.request_active
-            and not c.transport.is_closing()
+            if isinstance(c, GuardedH11Protocol) and not c.transport.is_closing()
         ]
+        if len(open_now) <= self.max_connections:
+            return
+        idle = [c for c in open_now if c is not self and not c.request_active]
         victim = min(idle, key=lambda c: c.idle_since) if idle else self
         logger.warning(
             "connection limit %d reached: closed %s connection",

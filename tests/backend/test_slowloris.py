@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.backend.sse_client import CHAT_PATH, chat_body, iter_events, new_client
 from tests.support.backend_server import BackendProcess, running_backend
 from verse_backend.connection_guard import FD_RESERVE, FDS_PER_CONNECTION, connection_cap
 
@@ -132,3 +133,18 @@ def test_connection_cap_fits_under_the_fd_limit() -> None:
     cap = connection_cap(10**9)
     assert cap <= max(1, (soft - FD_RESERVE) // FDS_PER_CONNECTION)
     assert connection_cap(3) == min(3, cap)
+
+
+def test_a_flood_closes_idle_connections_but_not_an_open_stream(tmp_path: Path) -> None:
+    env = {"VERSE_MAX_CONNECTIONS": "4", "VERSE_HEADER_TIMEOUT_S": "120", "VERSE_SIM_TOKEN_MS": "5"}
+    with _guarded_backend(tmp_path, env) as (url, _log), ExitStack() as stack:
+        with (
+            new_client(url) as client,
+            client.stream("POST", CHAT_PATH, json=chat_body()) as response,
+        ):
+            events = iter_events(response)
+            assert next(events).event == "token"
+            _half_open(stack, url, 40)
+            rest = [event.event for event in events]
+        assert rest[-1] == "done", rest[-3:]
+        assert httpx.get(url + "/api/health", timeout=TIMEOUT_S).status_code == 200
