@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-
 from tests.probe.bombs import run_measured
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
 
