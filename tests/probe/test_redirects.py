@@ -124,3 +124,11 @@ def test_redirects_endless_chain_stops_after_ten() -> None:
     error = json.loads(done.stdout)["results"][0]["error"]
     assert error == {"kind": "http", "message": "more than 10 redirects"}
     assert hops == 11
+
+
+def test_redirects_to_another_scheme_are_not_followed() -> None:
+    with scripted_server(_redirecting(302, lambda: "file:///etc/passwd")) as server:
+        done = _run(server.url + "/api/x", "--format", "json")
+    assert done.returncode == 2
+    error = json.loads(done.stdout)["results"][0]["error"]
+    assert error == {"kind": "http", "message": "HTTP 302 to a file: URL: not followed"}
