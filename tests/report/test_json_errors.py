@@ -77,3 +77,15 @@ def test_json_errors_a_probe_failure_is_the_results_document_not_an_error_one() 
     assert done.returncode == 2
     document = json.loads(done.stdout)
     assert "error" not in document and document["results"][0]["error"]["kind"] == "connect"
+
+
+def test_json_errors_deeply_nested_config_is_one_error_not_a_traceback(tmp_path: Path) -> None:
+    config = tmp_path / "nginx.conf"
+    depth = 2000
+    config.write_text(
+        "events {}\nhttp { server { listen 80; " + "location /a { " * depth + "}" * depth + " } }\n"
+    )
+    done = _versectl("check", "nginx", "--offline", str(config), "--format", "json")
+    assert done.returncode == 2, done.stderr
+    assert json.loads(done.stdout)["error"]["message"]
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
