@@ -206,7 +206,8 @@ def test_check_nginx_bad_input_exit_2(tmp_path: Path, content: str | None, expec
         path.write_text(content)
     result = run("check", "nginx", str(path), "--offline", "--format", "json", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stdout == ""
+    # stdout: one document with the error (issue 14); the message is also on stderr
+    assert expected in json.loads(result.stdout)["error"]["message"]
     # one message (rich may wrap it on a narrow terminal: compare without the line breaks)
     assert result.stderr.startswith("error:")
     assert expected in "".join(result.stderr.splitlines())

@@ -24,6 +24,10 @@ def rules_command(
 
 def explain_command(
     rule: Annotated[str, typer.Argument(help="A rule name, as `versectl rules` lists them.")],
+    *,
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", help="table (for people) or json (for scripts).")
+    ] = OutputFormat.table,
 ) -> None:
     """Explain one rule: what it detects, why it breaks streaming, example, fix, references."""
     from versectl.errors import InputError
@@ -34,4 +38,4 @@ def explain_command(
     if found is None:
         names = ", ".join(r.name for r in RULES)
         raise InputError(f"unknown rule {rule!r}; the rules are: {names}")
-    render_explain(found)
+    render_explain(found, output_format)

@@ -250,6 +250,10 @@ async def _send(
             hop = next_hop(request, hop, response.status_code, location)
         except httpx.InvalidURL:
             raise ProbeError("http", f"HTTP {response.status_code}: bad Location") from None
+        if hop.url.scheme not in ("http", "https"):
+            raise ProbeError(
+                "http", f"HTTP {response.status_code} to a {hop.url.scheme}: URL: not followed"
+            )
         record.redirects.append(
             Redirect(response.status_code, str(response.url), location, hop.dropped)
         )

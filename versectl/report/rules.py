@@ -37,7 +37,11 @@ def render_catalog(rules: Sequence[Rule], output_format: OutputFormat) -> None:
     console.print("\n`versectl explain RULE` tells what a rule detects and how to fix it.")
 
 
-def render_explain(rule: Rule) -> None:
+def render_explain(rule: Rule, output_format: OutputFormat = OutputFormat.table) -> None:
+    if output_format == OutputFormat.json:
+        rule_json = {"name": rule.name, "severity": rule.severity.value, "summary": rule.summary}
+        emit_json({"version": 1, "rule": {**rule_json, "sections": explain_sections(rule)}})
+        return
     console = stdout_console()
     style = SEVERITY_STYLE[rule.severity.value]
     console.print(f"[bold]{rule.name}[/] ([{style}]{rule.severity.value}[/]): {rule.summary}\n")
