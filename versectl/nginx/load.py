@@ -100,11 +100,7 @@ class _Loader:
         # with the spliced size, not the bytes on disk, so that is what the cap bounds.
         self.spliced += size
         if self.spliced > sources.MAX_CONFIG_BYTES:
-            raise ConfigLoadError(
-                f"{where}: with its includes spliced in, the config is over "
-                f"{sources.MAX_CONFIG_BYTES // 1024 // 1024} MiB (files included many times "
-                "over?); versectl checks configs up to that size"
-            )
+            raise _too_big(where)
 
     def _text(self, path: str) -> str:
         # the text, not its tokens, is kept: a token costs ~100 bytes, a character one
@@ -196,8 +192,8 @@ class _Expansion:
                 stmt.line,
             )
         self.size += included.size
-        if self.size > sources.MAX_CONFIG_BYTES:
-            self.loader._count(self.size, stmt.where)
+        if self.size > sources.MAX_CONFIG_BYTES:  # this file alone, before the total
+            raise _too_big(stmt.where)
         return included
 
     def _resolve(self, stmt: Directive) -> list[str]:
@@ -227,6 +223,14 @@ class _Expansion:
         raise ConfigParseError(
             f'open() "{candidates[0]}" failed (no such file)', stmt.file, stmt.line
         )
+
+
+def _too_big(where: str) -> ConfigLoadError:
+    return ConfigLoadError(
+        f"{where}: with its includes spliced in, the config is over "
+        f"{sources.MAX_CONFIG_BYTES // 1024 // 1024} MiB (files included many times over?); "
+        "versectl checks configs up to that size"
+    )
 
 
 def _depth(block: tuple[Directive, ...]) -> int:
