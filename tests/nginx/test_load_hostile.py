@@ -236,3 +236,11 @@ def test_load_glob_matching_a_fifo_is_refused_without_blocking(tmp_path: Path) -
     (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*.conf; }\n")
     with pytest.raises(ConfigLoadError, match="not a regular file"):
         load_config([str(tmp_path / "nginx.conf")])
+
+
+def test_load_symlink_loop_in_an_include_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include loop/*.conf; }\n")
+    with pytest.raises(ConfigLoadError, match="symbolic links") as caught:
+        load_config([str(tmp_path / "nginx.conf")])
+    assert "sudo" not in str(caught.value)  # not a permission problem: no such advice
