@@ -7,12 +7,19 @@ processes, as a user or CI runs them, alternating the two tools to share the mac
 (/tmp/versectl-gixy-venv, created on first run with `pip install gixy-ng`): it is not a
 dependency of this project. Prints median wall times and the ratio; the goal is <= 0.5.
 
+With --big: no gixy-ng; the loader's bounds instead (issue 9 item 7). Times whole processes
+and their peak RSS on 15 MiB of real site configs (../shared/realworld, repeated with unique
+server names), on 15 MiB of small servers, and on 3 KB of files each including the next twice,
+30 deep (must be refused at once, exit 2).
+
 Usage: .venv/bin/python bench/check_nginx.py [--servers 500] [--locations 10] [--repeats 5]
+       .venv/bin/python bench/check_nginx.py --big
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import resource
 import statistics
 import subprocess
@@ -85,12 +92,132 @@ def timed(argv: list[str]) -> tuple[float, int, float]:
     return wall, result.returncode, max(peak, before) / 1024
 
 
+REALWORLD = Path(__file__).resolve().parents[1] / ".." / "shared" / "realworld" / "configs"
+BIG_BYTES = 15 * 1024 * 1024
+
+
+def real_sites() -> list[str]:
+    """The realworld site files (servers at top level, no includes) that load on their own."""
+    from versectl.errors import VersectlError
+    from versectl.nginx.load import load_config
+    from versectl.nginx.parse import HTTP, guess_context, lex
+
+    found = []
+    for path in sorted(REALWORLD.glob("*.conf")):
+        text = path.read_text(errors="replace")
+        if "include" in text:
+            continue
+        try:
+            if guess_context(lex(text, str(path))) == HTTP:
+                load_config([str(path)])
+                found.append(text)
+        except VersectlError:
+            continue
+    return found
+
+
+def generate_real(size: int) -> str:
+    sites = real_sites()
+    parts = ["events {}\nhttp {\n"]
+    total = 0
+    copy = 0
+    while total < size - 4096:
+        text = re.sub(r"(?<!\w)server_name\s+", f"server_name n{copy}.", sites[copy % len(sites)])
+        text = re.sub(r"\bupstream\s+(\S+)", rf"upstream \1_{copy}", text)
+        parts.append(text)
+        total += len(text)
+        copy += 1
+    parts.append("}\n")
+    return "".join(parts)
+
+
+def generate_small_servers(size: int) -> str:
+    parts = ["events {}\nhttp {\n"]
+    total = 0
+    count = 0
+    while total < size - 4096:
+        line = (
+            f"server {{ listen 80; server_name s{count}.example.com; "
+            f"location / {{ proxy_pass http://127.0.0.1:{8000 + count % 50}; }} }}\n"
+        )
+        parts.append(line)
+        total += len(line)
+        count += 1
+    parts.append("}\n")
+    return "".join(parts)
+
+
+def write_include_bomb(folder: Path, depth: int = 30) -> Path:
+    for level in range(depth):
+        (folder / f"f{level}.conf").write_text(
+            f"include f{level + 1}.conf;\ninclude f{level + 1}.conf;\n"
+            "proxy_set_header X-Padding abcdefghijklmnopqrstuvwxyz;\n"
+        )
+    (folder / f"f{depth}.conf").write_text("proxy_buffering off;\n")
+    main = folder / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    include f0.conf;\n}\n")
+    return main
+
+
+# RUSAGE_CHILDREN's ru_maxrss is the largest child so far, not the last one: each measured
+# process runs under its own small parent, which reports that one child's peak.
+_PEAK = (
+    "import resource, subprocess, sys, time\n"
+    "start = time.perf_counter()\n"
+    "code = subprocess.run(sys.argv[1:], capture_output=True).returncode\n"
+    "wall = time.perf_counter() - start\n"
+    "print(wall, code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)\n"
+)
+
+
+def measured(argv: list[str]) -> tuple[float, int, float]:
+    """Wall seconds, exit status and peak RSS (MiB) of one whole process, on its own."""
+    out = subprocess.run(
+        [sys.executable, "-c", _PEAK, *argv], capture_output=True, text=True, check=True
+    )
+    wall, code, rss = out.stdout.split()
+    return float(wall), int(code), float(rss)
+
+
+def big() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        cases = [
+            ("15 MiB of real site configs", folder / "real.conf", generate_real(BIG_BYTES)),
+            ("15 MiB of small servers", folder / "small.conf", generate_small_servers(BIG_BYTES)),
+        ]
+        for label, path, text in cases:
+            path.write_text(text)
+            servers = text.count("server {") + text.count("server{")
+            argv = [sys.executable, "-m", "versectl", "check", "nginx", "--offline"]
+            wall, code, rss = measured([*argv, "--format", "json", str(path)])
+            print(
+                f"  {label} ({servers} servers): {wall:6.2f} s, peak RSS {rss:5.0f} MiB, "
+                f"exit {code}"
+            )
+        bomb_dir = folder / "bomb"
+        bomb_dir.mkdir()
+        bomb = write_include_bomb(bomb_dir)
+        on_disk = sum(p.stat().st_size for p in bomb_dir.iterdir())
+        wall, code, rss = measured(
+            [sys.executable, "-m", "versectl", "check", "nginx", "--offline", str(bomb)]
+        )
+        print(
+            f"  {on_disk / 1024:.1f} KB of files including the next twice, 30 deep: "
+            f"{wall:6.2f} s, peak RSS {rss:5.0f} MiB, exit {code} (refused)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--servers", type=int, default=500)
     parser.add_argument("--locations", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--big", action="store_true", help="the loader's bounds (no gixy-ng)")
     args = parser.parse_args()
+    if args.big:
+        big()
+        return
     gixy = ensure_gixy()
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "nginx.conf"

@@ -4,13 +4,15 @@ and on the tricky corners of the syntax: quotes, escapes, `${var}`, glued commen
 from __future__ import annotations
 
 import io
+import subprocess
 from pathlib import Path
 
 import pytest
 from crossplane.lexer import _lex_file_object
 
+from tests.support.nginx import require_nginx
 from versectl.errors import ConfigParseError
-from versectl.nginx.lexer import tokens
+from versectl.nginx.lexer import MAX_DEPTH, tokens
 
 TRICKY = [
     'log_format main \'$remote_addr - "$request"\'\n    "$status";',
@@ -74,3 +76,49 @@ def test_lexer_errors(text: str, message: str, line: int) -> None:
     with pytest.raises(ConfigParseError, match=message) as caught:
         tokens(text, "x.conf")
     assert caught.value.line == line
+
+
+def _nginx_t(tmp_path: Path, main: bytes) -> subprocess.CompletedProcess[str]:
+    conf = tmp_path / "nginx.conf"
+    conf.write_bytes(main)
+    (tmp_path / "logs").mkdir(exist_ok=True)
+    return subprocess.run(
+        [
+            require_nginx(),
+            "-t",
+            "-p",
+            str(tmp_path),
+            "-c",
+            str(conf),
+            "-g",
+            f"pid {tmp_path}/nginx.pid; error_log {tmp_path}/error.log;",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+
+
+SMALL_HTTP = b"events {}\nhttp { access_log off; server { listen 127.0.0.1:1; %s } }\n"
+
+
+@pytest.mark.e2e
+def test_lexer_bom_rejected_like_real_nginx(tmp_path: Path) -> None:
+    # crossplane reads the BOM into the first word and accepts; nginx -t rejects: nginx wins
+    with_bom = b"\xef\xbb\xbf" + SMALL_HTTP % b""
+    assert _nginx_t(tmp_path, SMALL_HTTP % b"").returncode == 0
+    result = _nginx_t(tmp_path, with_bom)
+    assert result.returncode != 0 and "unknown directive" in result.stderr
+    with pytest.raises(ConfigParseError, match="byte order mark"):
+        tokens(with_bom.decode(), "nginx.conf")
+
+
+@pytest.mark.e2e
+def test_lexer_depth_limit_is_ours_not_nginx(tmp_path: Path) -> None:
+    # nginx accepts locations nested far past MAX_DEPTH: the limit is versectl's, and says so
+    depth = 2 * MAX_DEPTH
+    nested = b"location /a { " * depth + b"}" * depth
+    assert _nginx_t(tmp_path, SMALL_HTTP % nested).returncode == 0
+    with pytest.raises(ConfigParseError, match="versectl's limit"):
+        tokens((SMALL_HTTP % nested).decode(), "nginx.conf")

@@ -236,3 +236,20 @@ def test_load_glob_matching_a_fifo_is_refused_without_blocking(tmp_path: Path) -
     (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*.conf; }\n")
     with pytest.raises(ConfigLoadError, match="not a regular file"):
         load_config([str(tmp_path / "nginx.conf")])
+
+
+def test_load_symlink_loop_in_an_include_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include loop/*.conf; }\n")
+    with pytest.raises(ConfigLoadError, match="symbolic links") as caught:
+        load_config([str(tmp_path / "nginx.conf")])
+    assert "sudo" not in str(caught.value)  # not a permission problem: no such advice
+
+
+def test_load_glob_matching_a_directory_fails_as_in_nginx(tmp_path: Path) -> None:
+    # nginx -t: pread() ".../conf.d/sub" failed (21: Is a directory); it was skipped silently
+    (tmp_path / "conf.d" / "sub").mkdir(parents=True)
+    (tmp_path / "conf.d" / "a.conf").write_text("gzip off;\n")
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*; }\n")
+    with pytest.raises(ConfigLoadError, match="sub: is a directory"):
+        load_config([str(tmp_path / "nginx.conf")])

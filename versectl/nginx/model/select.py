@@ -142,6 +142,7 @@ def select_locations(
     return matches
 
 
+@lru_cache(maxsize=1024)  # the same few URIs for every server of a big config
 def normalize_uri(uri: str, *, merge_slashes: bool = True) -> str:
     """The path nginx matches locations against (ngx_http_parse_complex_uri): the query and
     fragment cut off, `%XX` decoded, `//` merged (merge_slashes on, the default), `.` and

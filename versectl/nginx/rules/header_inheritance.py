@@ -64,8 +64,11 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
             defining = own.level
             # the settings one level further out than the level that defines the list
             first = own.directives[0]
+            # children() is indexed by name: scanning block.block was every server of http
             cut = max(
-                i for i, block in enumerate(chain) if any(s is first for s in block.block or ())
+                i
+                for i, block in enumerate(chain)
+                if any(s is first for s in block.children(first.name))
             )
             outer = Effective(chain[:cut])[directive]
             if not outer.directives:
