@@ -4,6 +4,7 @@ listeners at once - plain HTTP/1.1, TLS (HTTP/1.1 only) and TLS with HTTP/2 - on
 
 from __future__ import annotations
 
+import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import trustme
 
-from tests.support.nginx import NginxServer, free_port, running_nginx
+from tests.support.nginx import NginxServer, running_nginx
 
 TRANSPORTS = ("http1.1", "http1.1+tls", "h2")
 """The client kinds, in the vocabulary `check nginx` uses for `Finding.clients`."""
@@ -75,18 +76,31 @@ class Listeners:
         return f"https://127.0.0.1:{port}"
 
 
+def _two_ports() -> tuple[int, int]:
+    """Two distinct ports the kernel just handed out (both sockets open at once)."""
+    with socket.socket() as first, socket.socket() as second:
+        first.bind(("127.0.0.1", 0))
+        second.bind(("127.0.0.1", 0))
+        return int(first.getsockname()[1]), int(second.getsockname()[1])
+
+
+_PORT_CLASHES = ("Address already in use", "duplicate listen")
+"""nginx's words when a chosen port was taken meanwhile, or handed out twice (running_nginx
+picks `@PORT@` after these two sockets are closed)."""
+
+
 @contextmanager
 def running_listeners(prefix: Path, site: str) -> Iterator[Listeners]:
     """nginx with `site`, whose `@PORT_TLS@` and `@PORT_H2@` get fresh ports here (`@PORT@` is
-    running_nginx's); a port taken in the meantime by someone else gets one more try."""
+    running_nginx's); a port clash gets new ports, up to three tries."""
     for attempt in range(3):
-        tls_port, h2_port = free_port(), free_port()
+        tls_port, h2_port = _two_ports()
         text = site.replace("@PORT_TLS@", str(tls_port)).replace("@PORT_H2@", str(h2_port))
         stack = ExitStack()
         try:
             server = stack.enter_context(running_nginx(prefix, text))
         except RuntimeError as exc:
-            if "Address already in use" not in str(exc) or attempt == 2:
+            if not any(clash in str(exc) for clash in _PORT_CLASHES) or attempt == 2:
                 raise
             continue
         with stack:
