@@ -253,3 +253,17 @@ def test_load_glob_matching_a_directory_fails_as_in_nginx(tmp_path: Path) -> Non
     (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*; }\n")
     with pytest.raises(ConfigLoadError, match="sub: is a directory"):
         load_config([str(tmp_path / "nginx.conf")])
+
+
+def test_load_deep_nesting_through_a_chain_of_includes_is_one_error(tmp_path: Path) -> None:
+    # every file is shallow (30 levels); chained by includes at their deepest point they nest
+    # 1,200 deep: refused before the splicing recursion gets anywhere near Python's limit
+    files = 40
+    for level in range(files):
+        include = f"include f{level + 1}.conf;\n" if level + 1 < files else "gzip off;\n"
+        (tmp_path / f"f{level}.conf").write_text("location /a {\n" * 30 + include + "}\n" * 30)
+    site = tmp_path / "site.conf"
+    site.write_text("server {\n    include f0.conf;\n}\n")
+    with pytest.raises(ConfigParseError, match=f"more than {MAX_DEPTH} deep"):
+        load_config([str(site)])
+    assert "nest more than" in _one_error_line(check_cli(str(site)))
