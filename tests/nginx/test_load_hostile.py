@@ -267,3 +267,21 @@ def test_load_deep_nesting_through_a_chain_of_includes_is_one_error(tmp_path: Pa
     with pytest.raises(ConfigParseError, match=f"more than {MAX_DEPTH} deep"):
         load_config([str(site)])
     assert "nest more than" in _one_error_line(check_cli(str(site)))
+
+
+def test_check_at_the_depth_limit_runs_every_rule(tmp_path: Path) -> None:
+    # the deepest config the loader accepts: every walk below it (selection, inheritance,
+    # rules, report) must stay clear of Python's recursion limit
+    from versectl.nginx.check import CheckOptions, run_check
+
+    site = tmp_path / "site.conf"
+    depth = MAX_DEPTH - 1
+    site.write_text(
+        "server {\n" + "location /a {\n" * depth + "proxy_pass http://127.0.0.1:8000;\n"
+        "}\n" * depth + "}\n"
+    )
+    result = run_check(load_config([str(site)]), CheckOptions(offline=True, uris=("/a",)))
+    assert result.locations and result.locations[0].line == depth + 1
+    assert any(f.rule == "port-mismatch" for f in result.findings)
+    json_run = check_cli("--format", "json", "--uri", "/a", str(site))
+    assert json_run.returncode == 1, json_run.stderr
