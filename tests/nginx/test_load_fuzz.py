@@ -128,7 +128,17 @@ def test_fuzz_cli_exit_codes_and_no_traceback(data: bytes) -> None:
         site = Path(folder) / "site.conf"
         site.write_bytes(data)
         result = subprocess.run(
-            [sys.executable, "-m", "versectl", "check", "nginx", "--offline", "--format", "json", str(site)],
+            [
+                sys.executable,
+                "-m",
+                "versectl",
+                "check",
+                "nginx",
+                "--offline",
+                "--format",
+                "json",
+                str(site),
+            ],
             capture_output=True,
             timeout=60,
             check=False,
