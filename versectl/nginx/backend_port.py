@@ -1,7 +1,6 @@
-"""The port the backend really listens on: --backend-port, else the published port of the
-backend service in a docker compose file (./docker-compose.prod.yml by default), else 7776.
-Compose's port syntax is read as the compose spec writes it: short and long form, ranges,
-protocols, `${VAR:-default}` interpolation from the environment and the `.env` beside it."""
+"""The port the backend really listens on: --backend-port, else the port the backend service
+publishes in a docker compose file (./docker-compose.prod.yml by default; the compose spec's
+port syntax with `${VAR:-default}` interpolation), else 7776."""
 
 from __future__ import annotations
 

@@ -110,8 +110,14 @@ class _Loader:
         return self.texts[path]
 
     def _expand_file(
-        self, path: str, ctx: Context, stack: tuple[str, ...], toks: list[Token] | None = None
+        self,
+        path: str,
+        ctx: Context,
+        stack: tuple[str, ...],
+        toks: list[Token] | None = None,
+        base: int = 0,
     ) -> _Expanded:
+        """`path` spliced for context `ctx`; `base`: how deep the including blocks nest."""
         key = (path, ctx)
         done = self.expanded.get(key)
         if done is not None:
@@ -126,7 +132,7 @@ class _Loader:
             # nothing to splice: the parsed tree is final (the lexer bounded its depth)
             result = _Expanded(parsed, len(text), _depth(parsed))
         else:
-            expander = _Expansion(self, (*stack, path), len(text))
+            expander = _Expansion(self, (*stack, path), len(text), base)
             block, depth = expander.block(parsed, ctx)
             result = _Expanded(block, expander.size, depth)
         self.expanded[key] = result
@@ -147,10 +153,13 @@ class _Expansion:
     """Splicing the includes of one file; sizes and depths come from the (memoized) included
     files, so a file included a million times over costs one parse and one addition each."""
 
-    def __init__(self, loader: _Loader, stack: tuple[str, ...], size: int) -> None:
+    def __init__(self, loader: _Loader, stack: tuple[str, ...], size: int, base: int) -> None:
         self.loader = loader
         self.stack = stack
         self.size = size
+        self.base = base
+        """Blocks around the include of this file: the depth limit is checked on the way down
+        (40 shallow files chained by includes must not recurse 1,200 levels first)."""
 
     def block(
         self, block: tuple[Directive, ...], ctx: Context, level: int = 0
@@ -166,6 +175,8 @@ class _Expansion:
                     out += included.block
                     depth = max(depth, included.depth)
             elif stmt.block is not None:
+                if self.base + level + 1 > MAX_DEPTH:
+                    raise _too_deep(stmt)
                 inner, inner_depth = self.block(stmt.block, _enter(stmt.name, ctx), level + 1)
                 out.append(Directive(stmt.name, stmt.args, stmt.file, stmt.line, inner))
                 depth = max(depth, inner_depth + 1)
@@ -183,14 +194,9 @@ class _Expansion:
                 stmt.file,
                 stmt.line,
             )
-        included = self.loader._expand_file(target, ctx, self.stack)
-        if included.depth + level > MAX_DEPTH:
-            raise ConfigParseError(
-                f"with {target} included here, blocks nest more than {MAX_DEPTH} deep "
-                "(versectl's limit; real configs nest under 10)",
-                stmt.file,
-                stmt.line,
-            )
+        included = self.loader._expand_file(target, ctx, self.stack, base=self.base + level)
+        if self.base + level + included.depth > MAX_DEPTH:  # a file expanded before, or flat
+            raise _too_deep(stmt)
         self.size += included.size
         if self.size > sources.MAX_CONFIG_BYTES:  # this file alone, before the total
             raise _too_big(stmt.where)
@@ -223,6 +229,15 @@ class _Expansion:
         raise ConfigParseError(
             f'open() "{candidates[0]}" failed (no such file)', stmt.file, stmt.line
         )
+
+
+def _too_deep(stmt: Directive) -> ConfigParseError:
+    return ConfigParseError(
+        f"with its includes spliced in, blocks nest more than {MAX_DEPTH} deep here "
+        "(versectl's limit; real configs nest under 10)",
+        stmt.file,
+        stmt.line,
+    )
 
 
 def _too_big(where: str) -> ConfigLoadError:
