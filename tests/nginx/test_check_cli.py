@@ -72,7 +72,10 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "summary",
         "servers",
         "selection",
+        "partial",
+        "partial_reasons",
     }
+    assert (doc["partial"], doc["partial_reasons"]) == (False, [])
     assert doc["version"] == 1 and doc["files"] == [str(site)]
     assert (doc["backend_port"], doc["backend_port_source"]) == (7776, "default")
     (location,) = doc["locations"]
@@ -122,6 +125,43 @@ def test_check_nginx_exit_codes_and_strict(tmp_path: Path) -> None:
     assert run("check", "nginx", str(warned), "--offline", cwd=tmp_path).returncode == 0
     strict = run("check", "nginx", str(warned), "--offline", "--strict", cwd=tmp_path)
     assert strict.returncode == 1
+
+
+def test_check_nginx_missing_includes_are_a_partial_verdict(tmp_path: Path) -> None:
+    # a certbot site copied without /etc/letsencrypt: checked, not refused
+    gone = tmp_path / "etc-letsencrypt" / "options-ssl-nginx.conf"
+    copied = tmp_path / "copied.conf"
+    copied.write_text(
+        STREAMING.replace(
+            "listen 80;", f"listen 80;\n    include {gone};\n    include snippets/not-copied.conf;"
+        )
+    )
+    result = run("check", "nginx", str(copied), "--offline", "--format", "json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr  # warnings only
+    doc = json.loads(result.stdout)
+    assert doc["partial"] is True
+    assert doc["partial_reasons"] == [
+        f"{copied}:3: include {gone}: no such file",
+        f"{copied}:4: include snippets/not-copied.conf: not found in {tmp_path} or /etc/nginx",
+    ]
+    missing = [
+        (f["line"], f["severity"]) for f in doc["findings"] if f["rule"] == "missing-include"
+    ]
+    assert missing == [(3, "warning"), (4, "warning")]
+    assert len(doc["locations"]) == 1  # the rest was checked
+    table = run("check", "nginx", str(copied), "--offline", cwd=tmp_path)
+    assert "partial verdict: 2 included files not found, what they set is unknown" in table.stdout
+    assert run("check", "nginx", str(copied), "--offline", "--strict", cwd=tmp_path).returncode == 1
+
+
+def test_check_nginx_missing_include_is_not_unreadable(tmp_path: Path) -> None:
+    # there but not a regular file: what nginx does with it is unknown, so exit 2
+    (tmp_path / "snippet.conf").mkdir()
+    site = tmp_path / "site.conf"
+    site.write_text(STREAMING.replace("listen 80;", "listen 80;\n    include snippet.conf;"))
+    result = run("check", "nginx", str(site), "--offline", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "snippet.conf: is a directory" in result.stderr
 
 
 def test_check_nginx_table_shows_origins_and_fixes(site: Path, tmp_path: Path) -> None:

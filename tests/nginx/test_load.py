@@ -3,6 +3,7 @@ dumps parsed from the text alone, and every kind of bad input as one clear error
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -61,19 +62,59 @@ def test_load_site_file_is_http_context(tmp_path: Path) -> None:
     assert [d.name for d in config.root] == ["proxy_buffering", "server"]
 
 
-def test_load_site_file_missing_relative_include_is_a_warning(tmp_path: Path) -> None:
+def test_load_site_file_missing_relative_include_is_recorded(tmp_path: Path) -> None:
     site = tmp_path / "verse"
     site.write_text("server { include snippets/does-not-exist.conf; }\n")
     config = load_config([str(site)])
+    (missing,) = config.missing
+    assert (missing.file, missing.line, missing.pattern) == (
+        str(site),
+        1,
+        "snippets/does-not-exist.conf",
+    )
+    assert missing.looked_in[0] == str(tmp_path) and "/etc/nginx" in missing.looked_in
     assert any("snippets/does-not-exist.conf" in w for w in config.warnings)
 
 
-def test_load_main_file_missing_include_is_a_parse_error(tmp_path: Path) -> None:
+def test_load_main_file_missing_includes_are_recorded_not_fatal(tmp_path: Path) -> None:
     main = tmp_path / "nginx.conf"
-    main.write_text("events {}\nhttp {\n  include missing.conf;\n}\n")
-    with pytest.raises(ConfigParseError) as caught:
-        load_config([str(main)])
-    assert caught.value.file == str(main) and caught.value.line == 3
+    gone = tmp_path / "not-here" / "options-ssl-nginx.conf"
+    main.write_text(
+        f"events {{}}\nhttp {{\n  include mime.types;\n  server {{\n    include {gone};\n"
+        "    listen 80;\n  }\n}\n"
+    )
+    config = load_config([str(main)])
+    assert [(m.line, m.pattern, m.looked_in) for m in config.missing] == [
+        (3, "mime.types", (str(tmp_path),)),
+        (5, str(gone), ()),
+    ]
+    assert config.missing[1].reason == f"include {gone}: no such file"
+    # the rest is loaded: the server and its listen are there
+    (server,) = [d for d in _walk(config.root) if d.name == "server"]
+    assert [d.name for d in server.block or ()] == ["listen"]
+
+
+def test_load_missing_include_in_a_file_included_twice_is_one_entry(tmp_path: Path) -> None:
+    (tmp_path / "common.conf").write_text("include /nonexistent-versectl/ssl.conf;\n")
+    (tmp_path / "nginx.conf").write_text(
+        "events {}\nhttp {\n server { include common.conf; }\n server { include common.conf; }\n}\n"
+    )
+    config = load_config([str(tmp_path / "nginx.conf")])
+    assert [(Path(m.file).name, m.line) for m in config.missing] == [("common.conf", 1)]
+
+
+def test_load_missing_include_in_an_nginx_T_dump_is_a_parse_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # nginx -T fails on a missing include, so a dump without the file is cut or edited
+    dump = (
+        "# configuration file /srv/x/nginx.conf:\nevents {}\nhttp {\n"
+        "    include /srv/x/ssl.conf;\n}\n"
+    )
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(dump.encode())))
+    with pytest.raises(ConfigParseError, match="not in the nginx -T dump") as caught:
+        load_config(["-"])
+    assert caught.value.line == 3  # the marker line is not part of the file
 
 
 def test_load_include_loop_is_a_parse_error(tmp_path: Path) -> None:

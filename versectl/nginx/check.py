@@ -79,6 +79,11 @@ class CheckResult:
     def backend_port_source(self) -> str:
         return self.backend.source
 
+    @property
+    def partial_reasons(self) -> tuple[str, ...]:
+        """Why the verdict covers only part of the config (empty: it covers all of it)."""
+        return tuple(f"{m.where}: {m.reason}" for m in self.config.missing)
+
     def count(self, severity: Severity) -> int:
         return sum(1 for f in self.findings if f.severity == severity)
 
@@ -111,6 +116,8 @@ class CheckResult:
             "locations": [location_json(loc) for loc in self.locations],
             "findings": [f.to_json() for f in self.findings],
             "summary": self.summary(),
+            "partial": bool(self.partial_reasons),
+            "partial_reasons": list(self.partial_reasons),
             "servers": [server_json(loc, counts) for loc, counts in self.per_server()],
             "selection": (
                 None if self.selection is None else [c.to_json() for c in self.selection]
@@ -185,7 +192,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         locations=tuple(locations),
         unmatched=tuple(ctx.unmatched),
         findings=tuple(unique),
-        notes=(*config.warnings, *ctx.notes),
+        notes=tuple(ctx.notes),  # missing includes are findings (missing-include)
         selection=selection,
         options_host=normalize_host(options.host) if options.host is not None else None,
     )

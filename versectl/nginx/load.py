@@ -15,9 +15,39 @@ from versectl.nginx.directive import Directive
 from versectl.nginx.lexer import MAX_DEPTH, Token
 from versectl.nginx.parse import MAIN, Context, guess_context, lex, parse_tokens
 
-__all__ = ["ConfigLoadError", "ConfigParseError", "Directive", "LoadedConfig", "load_config"]
+__all__ = [
+    "ConfigLoadError",
+    "ConfigParseError",
+    "Directive",
+    "LoadedConfig",
+    "MissingInclude",
+    "load_config",
+]
 
 _DEFAULT_PREFIX = "/etc/nginx"
+
+
+@dataclass(frozen=True)
+class MissingInclude:
+    """An `include` of a file that is not there (a config copied without its snippets): what
+    it would have set is unknown, so the check goes on and its verdict is partial."""
+
+    file: str
+    line: int
+    pattern: str
+    looked_in: tuple[str, ...]
+    """The directories tried for a relative pattern (empty for an absolute one)."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    @property
+    def reason(self) -> str:
+        """`include X: not found (...)`, without the position."""
+        if not self.looked_in:
+            return f"include {self.pattern}: no such file"
+        return f"include {self.pattern}: not found in {' or '.join(self.looked_in)}"
 
 
 @dataclass(frozen=True)
@@ -34,8 +64,16 @@ class LoadedConfig:
     site_level: bool = False
     """True when the main file is a site file (servers at top level): the http{} level of the
     real nginx.conf was not seen, so "default" values may in fact be set there."""
-    warnings: tuple[str, ...] = field(default=())
-    """Things the user should know that do not stop the check (an include not found)."""
+    missing: tuple[MissingInclude, ...] = field(default=())
+    """Includes of files that are not there, in the order met (each position once)."""
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The missing includes as one line each (for commands that show notes, not findings)."""
+        return tuple(
+            f"{m.where}: {m.reason}; what it would have set is unknown (not checked)"
+            for m in self.missing
+        )
 
 
 def load_config(source_paths: Sequence[str] | None = None) -> LoadedConfig:
@@ -70,7 +108,7 @@ class _Loader:
         self.texts: dict[str, str] = {}
         self.expanded: dict[tuple[str, Context], _Expanded] = {}
         self.spliced = 0
-        self.warnings: list[str] = []
+        self.missing: dict[tuple[str, int, str], MissingInclude] = {}
         self.prefixes: list[str] = []
 
     def load(self) -> LoadedConfig:
@@ -92,7 +130,7 @@ class _Loader:
             root=tuple(root),
             origin=self.sources.origin,
             site_level=site_level,
-            warnings=tuple(self.warnings),
+            missing=tuple(self.missing.values()),
         )
 
     def _count(self, size: int, where: str) -> None:
@@ -220,15 +258,19 @@ class _Expansion:
                 return [candidate]
         if magic:
             return []  # nginx accepts a glob that matches nothing
-        if len(candidates) > 1:  # a site file read on its own: the real prefix is unknown
-            loader.warnings.append(
-                f"{stmt.where}: include {pattern}: not found next to the file or in "
-                f"{_DEFAULT_PREFIX}; its directives are not checked"
+        if loader.sources.origin in ("stdin", "nginx -T"):
+            # nginx -T refuses a config with a missing include, and dumps every file it read
+            raise ConfigParseError(
+                f"include {pattern}: not in the nginx -T dump (the dump is cut or edited)",
+                stmt.file,
+                stmt.line,
             )
-            return []
-        raise ConfigParseError(
-            f'open() "{candidates[0]}" failed (no such file)', stmt.file, stmt.line
-        )
+        # Not there is not unreadable (that raised above): a config copied without its
+        # snippets (certbot's options-ssl-nginx.conf, mime.types) is still worth checking
+        looked = () if Path(pattern).is_absolute() else tuple(loader.prefixes)
+        key = (stmt.file, stmt.line, pattern)
+        loader.missing.setdefault(key, MissingInclude(stmt.file, stmt.line, pattern, looked))
+        return []
 
 
 def _too_deep(stmt: Directive) -> ConfigParseError:

@@ -74,6 +74,15 @@ def _header(out: Text, result: CheckResult) -> None:
             out.append(f"{request} on {choice.listener.text} reaches ", style="bold")
             out.append(f"server {names} ({_short(choice.server.file)}:{choice.server.line})")
             out.append(f": {choice.reason}\n", style="dim")
+    reasons = result.partial_reasons
+    if reasons:
+        one = len(reasons) == 1
+        count = "1 included file" if one else f"{len(reasons)} included files"
+        what = "what it sets" if one else "what they set"
+        out.append(
+            f"partial verdict: {count} not found, {what} is unknown (missing-include)\n",
+            style="yellow",
+        )
     if config.site_level:
         out.append(
             "a site file on its own: what nginx.conf itself sets in http{} is not seen "

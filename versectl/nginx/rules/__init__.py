@@ -12,6 +12,7 @@ from versectl.nginx.rules import (
     header_inheritance,
     http_version,
     ignore_accel_buffering,
+    missing_include,
     missing_location,
     no_proxy_pass,
     port_mismatch,
@@ -37,6 +38,7 @@ RULES: tuple[Rule, ...] = (
     connection_header,
     accel_request_header,
     stale_reload,
+    missing_include,
 )
 
 
