@@ -4,8 +4,9 @@
 A case may start with `# check: key=value ...` lines: backend_port, heartbeat, server_name,
 uri; `online` (live probes on, with a fake network where only `listening=PORT,...` accept)
 and `running=before|after|none` (a fake running nginx that loaded its config before or after
-the file was written, or none). A `# expect: severity=S clients=K,K` line says what one of
-the rule's findings on a firing case must be (the TLS variants `*_tls.conf`: issue 8)."""
+the file was written, or none). Every firing case pins the rule's findings, one
+`# expect: line=N severity=S clients=K,K` line each (`file=NAME` when not the case itself):
+the findings must be exactly those, so a finding that moves to another line fails (issue 11)."""
 
 from __future__ import annotations
 
@@ -54,11 +55,24 @@ def _options(path: Path) -> CheckOptions:
     )
 
 
-def _expected(path: Path) -> dict[str, str]:
+Pin = tuple[str, int, str, str]
+"""(file name, line, severity, clients) of one finding."""
+
+
+def _expected(path: Path) -> list[Pin]:
+    pins: list[Pin] = []
     for line in path.read_text().splitlines():
         if line.startswith("# expect:"):
-            return dict(item.partition("=")[::2] for item in line.removeprefix("# expect:").split())
-    return {}
+            keys = dict(item.partition("=")[::2] for item in line.removeprefix("# expect:").split())
+            where = keys.get("file", path.name)
+            pins.append((where, int(keys["line"]), keys["severity"], keys["clients"]))
+    return sorted(pins)
+
+
+def _pins(findings: list[Finding]) -> list[Pin]:
+    return sorted(
+        (Path(f.file).name, f.line, f.severity.value, ",".join(f.clients)) for f in findings
+    )
 
 
 def _findings(path: Path) -> list[Finding]:
@@ -73,16 +87,24 @@ def test_rule_fires_on_case(case: Path) -> None:
     for finding in found:
         assert finding.file and finding.line > 0
         assert finding.message
-    expected = _expected(case)
-    if expected:
-        seen = [(f.severity.value, ",".join(f.clients)) for f in found]
-        assert (expected["severity"], expected["clients"]) in seen, seen
+    assert _pins(found) == _expected(case)
 
 
-def test_rule_tls_variants_say_what_they_expect() -> None:
-    tls = [p for p in _cases(ok=False) if p.stem.endswith("_tls")]
-    assert len(tls) >= 5
-    assert all(_expected(p) for p in tls)
+def test_rule_cases_all_pin_their_findings() -> None:
+    firing = _cases(ok=False)
+    assert len(firing) >= 35
+    assert all(_expected(p) for p in firing), [p.name for p in firing if not _expected(p)]
+    assert all(not _expected(p) for p in _cases(ok=True))
+
+
+def test_rule_case_pin_fails_when_a_finding_moves(tmp_path: Path) -> None:
+    # the same case with one blank line above its server: the pin must no longer hold
+    case = CASES / "proxy-buffering" / "defaults.conf"
+    moved = tmp_path / case.name
+    moved.write_text(case.read_text().replace("server {", "\nserver {", 1))
+    found = [f for f in _findings(moved) if f.rule == "proxy-buffering"]
+    assert found and _pins(found) != _expected(moved)
+    assert [line for _file, line, _sev, _clients in _pins(found)] == [5]
 
 
 @pytest.mark.parametrize("case", _cases(ok=True), ids=lambda p: f"{p.parent.name}/{p.stem}")
