@@ -10,7 +10,7 @@ from versectl.errors import InputError
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
 from versectl.nginx.finding import Finding, Severity
-from versectl.nginx.load import LoadedConfig
+from versectl.nginx.load import LoadedConfig, cyclic_gc_paused
 from versectl.nginx.model import (
     Effective,
     ListenerModel,
@@ -157,6 +157,7 @@ def location_json(loc: CheckedLocation) -> dict[str, object]:
     }
 
 
+@cyclic_gc_paused()  # the tree, the model and the findings are millions of objects
 def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     """Evaluate `config` for `options.uris` with every rule of the catalog."""
     from versectl.nginx.rules import RULES
