@@ -4,13 +4,15 @@ exact, longest `*.x`/`.x`, longest `x.*`, regexes in config order - else the def
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+import regex
 
 from versectl.errors import ConfigParseError, InputError
 from versectl.nginx.directive import Directive
 from versectl.nginx.model.listeners import WILDCARD, Listener, ListenerModel, parse_address
-from versectl.nginx.model.select import compile_regex, server_names
+from versectl.nginx.model.pcre import compile_regex, regex_search
+from versectl.nginx.model.select import server_names
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ class _VirtualNames:
     head: dict[str, tuple[Directive, str, bool]] = field(default_factory=dict)
     """`x` -> (server, `*.x` or `.x`, whether `x` itself matches: the `.x` form)."""
     tail: dict[str, tuple[Directive, str]] = field(default_factory=dict)
-    regex: list[tuple[re.Pattern[str], Directive, str]] = field(default_factory=list)
+    regex: list[tuple[regex.Pattern[str], Directive, str]] = field(default_factory=list)
 
     def find(self, name: str) -> tuple[Directive, str] | None:
         """ngx_hash_find_combined (exact, longest head, longest tail), then the regexes."""
@@ -128,8 +130,8 @@ class _VirtualNames:
             found = self.tail.get(".".join(labels[:end]))
             if found is not None:
                 return found
-        for regex, server, pattern in self.regex:
-            if regex.search(name):
+        for compiled, server, pattern in self.regex:
+            if regex_search(compiled, name, server):
                 return server, pattern
         return None
 
@@ -140,9 +142,9 @@ def _virtual_names(servers: tuple[Directive, ...]) -> _VirtualNames:
     for server in servers:
         for pattern in server_names(server):
             if pattern.startswith("~"):
-                regex = compile_regex(pattern[1:], any(c.isupper() for c in pattern))
-                if regex is not None:
-                    names.regex.append((regex, server, pattern))
+                compiled = compile_regex(pattern[1:], any(c.isupper() for c in pattern))
+                if compiled is not None:
+                    names.regex.append((compiled, server, pattern))
                 continue
             p = pattern.lower()
             if p.startswith(".") and len(p) > 1:
