@@ -50,6 +50,9 @@ class CheckOptions:
     """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
     port: tuple[str | None, int] | None = None
     """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
+    tls: bool | None = None
+    """Only listeners that speak TLS (True) or plain HTTP (False): the scheme of doctor's URL
+    (all listeners where none of the selected ones does)."""
 
 
 @dataclass(frozen=True)
@@ -200,6 +203,8 @@ def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoic
     if not listeners:
         where = f"{address}:{port}" if address else str(port)
         raise InputError(f"--port {where}: no server listens there")
+    if options.tls is not None:
+        listeners = [x for x in listeners if x.ssl == options.tls] or listeners
     host = normalize_host(options.host) if options.host is not None else None
     choices = [select_server(listener, host) for listener in listeners]
     return tuple({id(c.server): c for c in reversed(choices)}.values())[::-1]
