@@ -86,6 +86,28 @@ def listeners_for(model: ListenerModel, port: int | None, address: str | None) -
     return found
 
 
+def reached_servers(
+    model: ListenerModel,
+    host: str | None,
+    port: tuple[str | None, int] | None,
+    tls: bool | None = None,
+) -> tuple[ServerChoice, ...]:
+    """The servers a request for `host` (None: without Host) on `port` ((address, port) as
+    parse_port gives; None: any port) reaches, one per listener it may arrive on, each server
+    once. `tls`: only listeners that speak TLS (True) or not (False), where any does.
+    InputError when no server listens on that port. check, doctor and fix all choose here."""
+    address, number = port if port is not None else (None, None)
+    listeners = listeners_for(model, number, address)
+    if not listeners:
+        where = f"{address}:{number}" if address else str(number)
+        raise InputError(f"--port {where}: no server listens there")
+    if tls is not None:
+        listeners = [x for x in listeners if x.ssl == tls] or listeners
+    name = normalize_host(host) if host is not None else None
+    choices = [select_server(listener, name) for listener in listeners]
+    return tuple({id(c.server): c for c in reversed(choices)}.values())[::-1]
+
+
 def select_server(listener: Listener, host: str | None) -> ServerChoice:
     """The server of `listener` that answers Host `host` (None: a request without Host, which
     nginx looks up as the empty name)."""
