@@ -108,6 +108,7 @@ def command(
     try:
         loaded = load_config(config or None)
         # the server this URL's request reaches, as nginx picks it: advice from no other site
+        # (an explicit --server-name chooses the block instead)
         reach = url_reach(loaded, parsed.scheme, parsed.host, parsed.port, request.resolve)
         options = CheckOptions(
             uris=(path,),
@@ -115,12 +116,11 @@ def command(
             backend_port=backend_port,
             compose=compose,
             heartbeat=heartbeat,
-            host=reach.host,
-            port=reach.port,
-            tls=reach.tls,
         )
+        if server_name is None:
+            options = dataclasses.replace(options, host=reach.host, port=reach.port, tls=reach.tls)
         check = run_check(loaded, options)
-        reach_lines = reached(check, reach)
+        reach_lines = reached(check, reach) if server_name is None else []
     except VersectlError as exc:
         check_error = str(exc)
     direct_url = str(parse_url(direct or f"http://127.0.0.1:{port}{path}", "--direct"))
