@@ -48,6 +48,8 @@ class Diagnosis:
     """(kind, message) when the probe could not even start (e.g. --login failed)."""
     advice: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+    reached: list[str] = field(default_factory=list)
+    """Which server block the URL's request reaches, and why (versectl.nginx.url_reach)."""
 
 
 def _where(found: Finding) -> str:

@@ -66,6 +66,16 @@ def command(
         Path | None,
         typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
     ] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolve",
+            help="HOST:PORT:ADDRESS: connect to ADDRESS for HOST:PORT, with Host and TLS SNI "
+            "still HOST (as curl --resolve); repeatable. The check judges the server HOST "
+            "reaches on that address and port.",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
@@ -79,21 +89,27 @@ def command(
     from versectl.nginx.backend_port import resolve_backend_port
     from versectl.nginx.check import CheckOptions, run_check
     from versectl.nginx.load import load_config
+    from versectl.nginx.url_reach import reached, url_reach
     from versectl.probe.client import make_ssl_context
     from versectl.probe.protocol import versions_to_probe
     from versectl.probe.request import build_request, parse_url
     from versectl.probe.runner import ProbePlan, run_plan
     from versectl.report.doctor import render_diagnosis
 
-    request = build_request(url, timeout=timeout, insecure=insecure)
+    request = build_request(url, timeout=timeout, insecure=insecure, resolve=resolve)
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))
         make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
-    path = parse_url(url).raw_path.decode("ascii").split("?")[0] or "/"
+    parsed = parse_url(url)
+    path = parsed.raw_path.decode("ascii").split("?")[0] or "/"
     check = check_error = None
+    reach_lines: list[str] = []
     port = resolve_backend_port(backend_port, compose).port
     try:
         loaded = load_config(config or None)
+        # the server this URL's request reaches, as nginx picks it: advice from no other site
+        # (an explicit --server-name chooses the block instead)
+        reach = url_reach(loaded, parsed.scheme, parsed.host, parsed.port, request.resolve)
         options = CheckOptions(
             uris=(path,),
             server_name=server_name,
@@ -101,7 +117,10 @@ def command(
             compose=compose,
             heartbeat=heartbeat,
         )
+        if server_name is None:
+            options = dataclasses.replace(options, host=reach.host, port=reach.port, tls=reach.tls)
         check = run_check(loaded, options)
+        reach_lines = reached(check, reach) if server_name is None else []
     except VersectlError as exc:
         check_error = str(exc)
     direct_url = str(parse_url(direct or f"http://127.0.0.1:{port}{path}", "--direct"))
@@ -116,6 +135,8 @@ def command(
         outcome = asyncio.run(run_plan(plan))
     except ProbeError as exc:
         probe_error = (exc.kind, str(exc))
-    diagnosis = diagnose(check, check_error, outcome, probe_error)
+    diagnosis = dataclasses.replace(
+        diagnose(check, check_error, outcome, probe_error), reached=reach_lines
+    )
     render_diagnosis(diagnosis, output_format)
     raise typer.Exit(diagnosis.exit_code)

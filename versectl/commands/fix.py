@@ -59,6 +59,23 @@ def command(
     server_name: Annotated[
         str | None, typer.Option(help="Only the server block answering this name.")
     ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            help="Fix the server a request with this Host (and TLS SNI) reaches, chosen as "
+            "nginx does (as check nginx --host).",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        str | None,
+        typer.Option(
+            "--port",
+            help="The port (or ADDRESS:PORT) that request arrives on. Default: every port.",
+            show_default=False,
+        ),
+    ] = None,
     force: Annotated[
         bool,
         typer.Option(
@@ -73,8 +90,11 @@ def command(
     # imported here, not at module level: `versectl --help` and other commands stay fast
     from versectl.fix.run import FixOptions, run_fix
     from versectl.nginx.check import DEFAULT_URIS
+    from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.fix import outcome_json, render_outcome, warn_if_unvalidated
 
+    if host is not None:
+        normalize_host(host)  # bad input fails before any file is read
     options = FixOptions(
         path=path,
         uris=tuple(uri) if uri else DEFAULT_URIS,
@@ -87,6 +107,8 @@ def command(
         server_name=server_name,
         nginx_conf=nginx_conf,
         force=force,
+        host=host,
+        port=parse_port(port) if port is not None else None,
     )
     outcome = run_fix(options)
     warn_if_unvalidated(outcome)

@@ -86,6 +86,15 @@ def command(
         Path | None,
         typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
     ] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolve",
+            help="HOST:PORT:ADDRESS: connect to ADDRESS for HOST:PORT, with Host and TLS SNI "
+            "still HOST (as curl --resolve); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     http2: Annotated[
         bool,
         typer.Option(
@@ -130,6 +139,7 @@ def command(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
+        resolve=resolve,
     )
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))

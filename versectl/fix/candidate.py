@@ -29,13 +29,16 @@ def verify_plan(
     plan: FilePlan,
     uris: Sequence[str],
     server_name: str | None,
+    *,
+    host: str | None = None,
+    port: tuple[str | None, int] | None = None,
 ) -> LoadedConfig:
     """Refuse (FixError) unless, in the candidate config, every URI the fix is for is served by
     one of the planned blocks. Returns the candidate config."""
     path = Path(plan.path)
     try:
         after = load_candidate(config, path, plan.candidate)
-        found = find_targets(after, plan.path, uris, server_name)
+        found = find_targets(after, plan.path, uris, server_name, host=host, port=port)
     except VersectlError as exc:
         raise FixError(f"the fixed config would not do: {exc}; nothing written") from None
     planned = {change.line_after for change in plan.changes if change.line_after}

@@ -17,7 +17,15 @@ from versectl.errors import FixError
 from versectl.fix.plan import FixTarget
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import LoadedConfig
-from versectl.nginx.model import Effective, LocationMatch, location_pattern, select_locations
+from versectl.nginx.model import (
+    Effective,
+    ListenerModel,
+    LocationMatch,
+    location_pattern,
+    select_locations,
+    servers,
+)
+from versectl.nginx.model.server_select import reached_servers
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,12 +100,26 @@ def _inherited(match: LocationMatch, *, new_block: bool) -> tuple[tuple[str, tup
 
 
 def find_targets(
-    config: LoadedConfig, path: str | None, uris: Sequence[str], server_name: str | None
+    config: LoadedConfig,
+    path: str | None,
+    uris: Sequence[str],
+    server_name: str | None,
+    *,
+    host: str | None = None,
+    port: tuple[str | None, int] | None = None,
 ) -> FileTargets:
-    """The blocks to fix for `uris`; in `path` when given, else in the file holding them."""
-    matches = [m for m in select_locations(config, list(uris), server_name) if not _redirects(m)]
+    """The blocks to fix for `uris`; in `path` when given, else in the file holding them.
+    `host`/`port` (--host, --port): only the server(s) that request reaches, as check picks."""
+    only = None
+    if host is not None or port is not None:
+        reached = reached_servers(ListenerModel(servers(config)), host, port)
+        only = [choice.server for choice in reached]
+    matches = [
+        m for m in select_locations(config, list(uris), server_name, only) if not _redirects(m)
+    ]
     if not matches:
         which = f" named {server_name}" if server_name else ""
+        which += f" that Host {host} reaches" if host is not None else ""
         raise FixError(f"no server{which} in the config serves {', '.join(uris)}")
     rewrites = [m for m in matches if not _is_catch_all(m.location)]
     if rewrites:
@@ -106,7 +128,8 @@ def find_targets(
     else:
         chosen = matches
     names = sorted({" ".join(m.server_names) or '""' for m in chosen})
-    if len(names) > 1 and server_name is None:
+    # with --host/--port every server chosen is one that request reaches: fix each of them
+    if len(names) > 1 and server_name is None and only is None:
         listing = "; ".join(
             f"{' '.join(m.server_names) or '(no name)'} ({m.server.where})"
             for m in _unique_servers(chosen)

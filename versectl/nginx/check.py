@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from versectl.errors import InputError
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
 from versectl.nginx.finding import Finding, Severity
@@ -22,12 +21,7 @@ from versectl.nginx.model import (
     upstreams,
     variants,
 )
-from versectl.nginx.model.server_select import (
-    ServerChoice,
-    listeners_for,
-    normalize_host,
-    select_server,
-)
+from versectl.nginx.model.server_select import ServerChoice, normalize_host, reached_servers
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
 DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
@@ -50,6 +44,9 @@ class CheckOptions:
     """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
     port: tuple[str | None, int] | None = None
     """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
+    tls: bool | None = None
+    """Only listeners that speak TLS (True) or plain HTTP (False): the scheme of doctor's URL
+    (all listeners where none of the selected ones does)."""
 
 
 @dataclass(frozen=True)
@@ -195,14 +192,7 @@ def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoic
     """The servers a request for --host/--port reaches (one per listener), or None: all."""
     if options.host is None and options.port is None:
         return None
-    address, port = options.port if options.port is not None else (None, None)
-    listeners = listeners_for(model, port, address)
-    if not listeners:
-        where = f"{address}:{port}" if address else str(port)
-        raise InputError(f"--port {where}: no server listens there")
-    host = normalize_host(options.host) if options.host is not None else None
-    choices = [select_server(listener, host) for listener in listeners]
-    return tuple({id(c.server): c for c in reversed(choices)}.values())[::-1]
+    return reached_servers(model, options.host, options.port, options.tls)
 
 
 def checked_locations(

@@ -116,9 +116,10 @@ class _TimedStream(httpcore.AsyncNetworkStream):
 
 
 class _TimedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, clock: _ReadClock) -> None:
+    def __init__(self, clock: _ReadClock, resolve: tuple[tuple[str, int, str], ...] = ()) -> None:
         self._inner = httpcore.AnyIOBackend()
         self._clock = clock
+        self._resolve = {(host, port): address for host, port, address in resolve}
 
     async def connect_tcp(
         self,
@@ -128,6 +129,8 @@ class _TimedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        # --resolve: only the TCP address changes; httpcore sends Host and SNI from the URL
+        host = self._resolve.get((host.lower(), port), host)
         stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         self._clock.connected_ns = time.perf_counter_ns()
         return _TimedStream(stream, self._clock)
@@ -157,7 +160,7 @@ class _TimedTransport(httpx.AsyncHTTPTransport):
             max_connections=4,
             http1=not http2 or tls,
             http2=http2,
-            network_backend=_TimedBackend(clock),
+            network_backend=_TimedBackend(clock, request.resolve),
         )
 
 

@@ -61,6 +61,9 @@ class ProbeRequest:
     """"HTTP/1.1" or "HTTP/2" (versectl.probe.protocol.HttpVersion): what the probe speaks."""
     cacert: str | None = None
     """A PEM file of CA certificates to trust instead of the system's (curl's --cacert)."""
+    resolve: tuple[tuple[str, int, str], ...] = ()
+    """(host, port, address): connect to `address` for `host:port`; Host and TLS SNI stay the
+    URL's (curl's --resolve)."""
 
 
 @dataclass

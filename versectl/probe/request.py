@@ -5,6 +5,7 @@ verse_backend's chat URIs get a default body, so `versectl probe-stream URL` wor
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -39,6 +40,20 @@ def parse_url(url: str, what: str = "URL") -> httpx.URL:
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise InputError(f"{what} {url!r}: port {parsed.port} is out of range")
     return parsed
+
+
+def parse_resolve(text: str) -> tuple[str, int, str]:
+    """`--resolve HOST:PORT:ADDRESS` (curl's spelling; ADDRESS an IP, IPv6 in brackets or not)."""
+    host, _, rest = text.partition(":")
+    port_text, _, address = rest.partition(":")
+    usage = InputError(f"--resolve {text!r}: expected HOST:PORT:ADDRESS (an IP address)")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise usage
+    try:
+        ip = ipaddress.ip_address(address.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        raise usage from None
+    return host.lower().rstrip("."), int(port_text), str(ip)
 
 
 def default_body(url: httpx.URL) -> bytes | None:
@@ -125,8 +140,10 @@ def build_request(
     timeout: float = 120.0,
     connect_timeout: float = 5.0,
     insecure: bool = False,
+    resolve: list[str] | None = None,
 ) -> ProbeRequest:
     parsed = parse_url(url)
+    resolved = tuple(parse_resolve(item) for item in resolve or [])
     body = read_body(data) if data is not None else default_body(parsed)
     header_pairs = [parse_header(h) for h in headers or []]
     if body is not None and not any(name.lower() == "content-type" for name, _ in header_pairs):
@@ -145,4 +162,5 @@ def build_request(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
+        resolve=resolved,
     )

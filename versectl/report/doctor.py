@@ -25,6 +25,7 @@ def diagnosis_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "verdicts_by_client": {
             client: str(verdict) for client, verdict in verdicts_by_client(diagnosis.probe).items()
         },
+        "reached": diagnosis.reached,
         "advice": diagnosis.advice,
         "exit_code": int(diagnosis.exit_code),
     }
@@ -42,5 +43,7 @@ def render_diagnosis(diagnosis: Diagnosis, output_format: OutputFormat) -> None:
         render_outcome(diagnosis.probe, console)
         console.print()
     console.print("[bold]doctor says:[/]")
+    for line in diagnosis.reached:
+        console.print(f"  - {literal(line)}")
     for line in diagnosis.advice:
         console.print(f"  - {literal(line)}")
