@@ -210,3 +210,26 @@ def test_check_realworld_summary(corpus: dict[str, list[Measured]]) -> None:
         print(
             f"  {transport}: {len(mine)} measured, {sum(1 for i in mine if not disagreements(i))} agree"
         )
+
+
+@pytest.mark.parametrize(
+    ("verdicts", "errors", "wrong"),
+    [
+        ({"identity": "streams", "gzip": "streams"}, [], False),
+        ({"identity": "held", "gzip": "held"}, [], True),
+        ({"identity": "streams", "gzip": "partial"}, ["proxy-buffering"], False),
+        ({"identity": "streams", "gzip": "streams"}, ["proxy-buffering"], True),
+        ({"identity": "held", "gzip": "held"}, ["read-timeout"], True),
+        ({"identity": "streams", "gzip": "streams"}, ["port-mismatch"], False),
+        ({"identity": "redirect", "gzip": "redirect"}, ["no-proxy-pass"], False),
+        ({"identity": "redirect", "gzip": "streams"}, [], True),
+        ({"identity": "error", "gzip": "error"}, [], True),
+    ],
+)
+def test_disagreements_is_the_truth_contract(
+    verdicts: dict[str, str], errors: list[str], wrong: bool
+) -> None:
+    """The contract itself can fail: a held stream without a buffering error, a buffering
+    error on a stream that streams, no error on a stream that errs."""
+    item = Measured("/api/chat", "http1.1+tls", "localhost", 1, verdicts=verdicts, errors=errors)
+    assert bool(disagreements(item)) is wrong
