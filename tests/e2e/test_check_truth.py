@@ -54,27 +54,6 @@ BUFFERING_FAMILY = {
     "http-version",
 }
 MATRIX_FILE = Path(__file__).parents[2] / "versectl" / "nginx" / "TRUTH_MATRIX.md"
-HAS_CLIENTS = "clients" in getattr(Finding, "__dataclass_fields__", {})
-"""Whether findings say which client kinds they affect (versectl/nginx/finding.py)."""
-PENDING_CLIENTS = {
-    (row, "http1.1+tls")
-    for row in (
-        "http 1.1",
-        "cache for POST",
-        "cache for GET/HEAD only",
-        "postpone_output 65536",
-        "big proxy_buffers",
-        "sub_filter on text/event-stream (no match)",
-        "ignore X-Accel-Buffering + http 1.1",
-        "server{} http 1.1, inherited",
-        "ssl_buffer_size 1k + http 1.1",
-        "ssl_buffer_size 4k + http 1.1",
-    )
-}
-"""(row, transport) where a check whose findings have no `clients` yet disagrees with the
-measurement: held over HTTP/1.1+TLS where it warns. Expected failures while findings lack
-`clients`; once they have them (the listener model), every row must agree."""
-
 Checked = dict[str, tuple[RowResult, list[Finding]]]
 
 
@@ -91,14 +70,9 @@ def _skip_reason(row: Row) -> str | None:
     return None
 
 
-def clients_of(finding: Finding) -> tuple[str, ...]:
-    """The client kinds a finding affects: every kind while findings do not say."""
-    return tuple(str(kind) for kind in getattr(finding, "clients", TRANSPORTS))
-
-
 def rules_for(findings: list[Finding], transport: str) -> list[str]:
     """The rules with an error finding for `transport`, then `~rule` for warnings."""
-    mine = [f for f in findings if transport in clients_of(f)]
+    mine = [f for f in findings if transport in f.clients]
     errors = sorted({f.rule for f in mine if f.severity == Severity.error})
     warnings = sorted({f"~{f.rule}" for f in mine if f.severity == Severity.warning})
     return errors + warnings
@@ -169,19 +143,14 @@ def test_check_truth_row(row: Row, transport: str, measured: Checked) -> None:
     )
     context = f"over {transport} check says {verdict or 'nothing'}; measured:\n{table}"
     assert "error" not in seen, context
-    try:
-        if not errors:
-            assert seen == {"streams"}, context
-        if errors & BUFFERING_FAMILY:
-            assert seen & {"held", "partial"}, context
-        if seen & {"held", "partial"}:
-            assert errors & BUFFERING_FAMILY, context
-        assert ("read-timeout" in errors) == ("cut" in seen), context
-        assert ("proxy-cache" in errors) == ("cached" in seen), context
-    except AssertionError:
-        if not HAS_CLIENTS and (row.name, transport) in PENDING_CLIENTS:
-            pytest.xfail(f"findings have no `clients` yet; {context}")
-        raise
+    if not errors:
+        assert seen == {"streams"}, context
+    if errors & BUFFERING_FAMILY:
+        assert seen & {"held", "partial"}, context
+    if seen & {"held", "partial"}:
+        assert errors & BUFFERING_FAMILY, context
+    assert ("read-timeout" in errors) == ("cut" in seen), context
+    assert ("proxy-cache" in errors) == ("cached" in seen), context
 
 
 def test_truth_browser(browsers: tuple[Browser, ...]) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from tests.probe.bombs import run_measured
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
+from tests.support.tls import make_tls_files
 
 
 def _run(*args: str, limit_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
@@ -77,18 +78,10 @@ def test_hostile_json_file_is_written_whole(tmp_path: Path) -> None:
 
 @contextmanager
 def _tls_server(tmp_path: Path) -> Iterator[int]:
-    """A real TLS listener (Python's ssl, a fresh self-signed certificate) that handshakes."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    """A real TLS listener (Python's ssl, a fresh test certificate) that handshakes."""
+    files = make_tls_files(tmp_path / "tls")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
+    context.load_cert_chain(files.cert, files.key)
     sock = socket.create_server(("127.0.0.1", 0))
     sock.settimeout(0.2)
     stop = threading.Event()

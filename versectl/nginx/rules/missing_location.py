@@ -19,7 +19,8 @@ location matches at all. Also reports a config without any http server, or witho
 matching `--server-name`.
 
 ## Why it breaks streaming
-The request never reaches the backend: nginx answers it itself (404 from the document root).
+The request never reaches the backend: nginx answers it itself (404 from the document root,
+or the server-level `return`, such as a plain-HTTP server's redirect to https).
 Typical causes: the /api location sits in a server that does not receive the traffic (a
 server_name typo, the HTTP server while users come over HTTPS), or the site file is not
 included at all.
@@ -85,6 +86,17 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
             Severity.error,
             None,
             where,
-            f"no location matches {uri} in any server: nginx answers it itself (404)",
+            f"no location matches {uri} in any server: nginx answers it itself "
+            f"({_answer(ctx, uri)})",
             snippet,
         )
+
+
+def _answer(ctx: RuleContext, uri: str) -> str:
+    """What the servers reached answer: a server-level `return` runs before the location
+    search (rewrite phase: a plain-HTTP server that redirects to https), else a 404."""
+    reached = [m for m in ctx.unmatched if m.uri == uri]
+    returns = [r for m in reached if (r := next(m.server.children("return"), None)) is not None]
+    if reached and len(returns) == len(reached):
+        return f"`{returns[0].render()}`"
+    return "404"
