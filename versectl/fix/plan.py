@@ -148,9 +148,7 @@ def _inherited(target: FixTarget) -> Inherited:
 
 def _rewrite(ctx: _Context, target: FixTarget) -> BlockChange:
     args = list(target.args) if target.args is not None else None
-    location = find_statement(ctx.nodes, "location", target.line, args)
-    if location is None and args is not None:  # the model's lexer may unquote args differently
-        location = find_statement(ctx.nodes, "location", target.line)
+    location = find_statement(ctx.nodes, "location", target.line, args)  # one lexer: same args
     if location is None:
         raise FixError(f"{ctx.path}:{target.line}: no location block starts on this line")
     merged = merge(
