@@ -46,6 +46,8 @@ class FixTarget:
     outside: tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]] | None = None
     """insert, the catch-all written in another file (an included snippet): its place, its
     match and its own simple statements (name, args), to copy in the same way."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """rewrite: the literal `set` values in the block's scope (model.variables.literal_sets)."""
 
 
 @dataclass
@@ -154,6 +156,7 @@ def _rewrite(ctx: _Context, target: FixTarget) -> BlockChange:
     merged = merge(
         ctx.text, ctx.path, location, load_template(), port=ctx.port, upstreams=ctx.upstreams,
         include_reader=ctx.include_reader, inherited=_inherited(target), unit=ctx.layout.unit,
+        variables=dict(target.variables),
     )  # fmt: skip
     match = " ".join(location.args)
     action: Literal["rewrite", "unchanged"] = "unchanged" if merged.already_good else "rewrite"

@@ -18,6 +18,7 @@ from versectl.fix.plan import FixTarget
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import LoadedConfig
 from versectl.nginx.model import Effective, LocationMatch, location_pattern, select_locations
+from versectl.nginx.model.variables import literal_sets
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +150,9 @@ def _target(
     path: str,
 ) -> FixTarget:
     if kind == "rewrite":
-        return FixTarget("rewrite", line, uris, args, _inherited(match, new_block=False))
+        inherited = _inherited(match, new_block=False)
+        variables = tuple(literal_sets(match.chain).items())
+        return FixTarget("rewrite", line, uris, args, inherited, variables=variables)
     source = outside = None
     catch_all = match.location
     if catch_all is not None and _real(catch_all.file) == _real(path):

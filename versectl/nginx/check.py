@@ -28,6 +28,7 @@ from versectl.nginx.model.server_select import (
     normalize_host,
     select_server,
 )
+from versectl.nginx.model.variables import literal_sets
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
 DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
@@ -222,7 +223,8 @@ def checked_locations(
         handler = settings.handler()
         targets: tuple[Target, ...] = ()
         if handler is not None:
-            targets = tuple(resolve_handler(handler.directives[-1], ups))
+            values = literal_sets(first.chain)
+            targets = tuple(resolve_handler(handler.directives[-1], ups, values))
         result.append(
             CheckedLocation(
                 match=first,
