@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from versectl.defaults import HEARTBEAT_S
 from versectl.errors import FixError
 from versectl.fix.directives import directive_key, normalized
 from versectl.fix.edit import Edit
@@ -20,15 +21,14 @@ from versectl.fix.locate import indentation_of, line_end, line_start
 from versectl.fix.proxy_target import retarget
 from versectl.fix.syntax import Comment, Statement, quote_word
 from versectl.fix.template import TemplateBlock
+from versectl.nginx.directive_table import ACCEL_ONLY_IN_RESPONSE, HANDLERS, sets_accel_buffering
 from versectl.nginx.model.timeunits import parse_time
 
-HEARTBEAT_S = 15.0
-"""verse_backend's longest silence (check's --heartbeat default): a read timeout must exceed it."""
 _STREAMING = ("proxy_buffering", "proxy_cache")
 """Template directives whose value must be in effect (compared after normalization). With
 buffering off, nginx passes every read on whatever the upstream HTTP version or gzip
 (measured: versectl/nginx/TRUTH_MATRIX.md), so proxy_http_version and gzip are not forced."""
-_OTHER_HANDLERS = ("fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass")
+_OTHER_HANDLERS = tuple(name for name in HANDLERS if name != "proxy_pass")
 _ANSWERS_ITSELF = ("try_files", "return")
 
 
@@ -264,10 +264,10 @@ def _headers(
     for statement in mine:
         key = directive_key(statement.name, statement.args)
         source = text[statement.start : statement.end]
-        if key == "proxy_set_header x-accel-buffering":
+        if sets_accel_buffering(statement.name, statement.args):
             result.notes.append(
-                f"line {statement.line}: `{source}` does nothing (nginx reads X-Accel-Buffering "
-                "from the backend's response, not from the request it sends); harmless, kept"
+                f"line {statement.line}: `{source}` does nothing ({ACCEL_ONLY_IN_RESPONSE}, "
+                "not in the request it sends); harmless, kept"
             )
         elif key in wanted:
             template_args = wanted[key].args

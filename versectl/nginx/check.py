@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from versectl.defaults import CHAT_URIS, HEARTBEAT_S
 from versectl.errors import InputError
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
@@ -31,8 +32,8 @@ from versectl.nginx.model.server_select import (
 from versectl.nginx.model.variables import literal_sets
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
-DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
-DEFAULT_HEARTBEAT = 15.0
+DEFAULT_URIS = CHAT_URIS
+DEFAULT_HEARTBEAT = HEARTBEAT_S
 
 
 @dataclass(frozen=True)
