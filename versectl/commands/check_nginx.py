@@ -6,10 +6,11 @@ from typing import Annotated
 
 import typer
 
+from versectl.defaults import CHAT_URIS, HEARTBEAT_S
 from versectl.exit_codes import ExitCode
 from versectl.report.output import OutputFormat
 
-_DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
+_DEFAULT_URIS = CHAT_URIS
 
 
 def command(
@@ -74,7 +75,7 @@ def command(
         typer.Option(
             "--heartbeat", help="The backend's longest silence between bytes, in seconds."
         ),
-    ] = 15.0,
+    ] = HEARTBEAT_S,
     offline: Annotated[
         bool,
         typer.Option("--offline", help="No TCP connect to backends, no look at the running nginx."),

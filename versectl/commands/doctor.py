@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from versectl.defaults import HEARTBEAT_S
 from versectl.errors import ProbeError, VersectlError
 from versectl.report.output import OutputFormat
 
@@ -52,7 +53,7 @@ def command(
     ] = None,
     heartbeat: Annotated[
         float, typer.Option(help="The backend's longest silence between bytes, in seconds.")
-    ] = 15.0,
+    ] = HEARTBEAT_S,
     login: Annotated[
         bool,
         typer.Option(help="POST /api/session first (verse_backend needs a session cookie)."),

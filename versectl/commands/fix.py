@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from versectl.defaults import CHAT_URIS
 from versectl.exit_codes import ExitCode
 from versectl.report.output import OutputFormat, emit_json, print_error, stdout_console
 
@@ -89,7 +90,6 @@ def command(
     """Rewrite the location serving the chat into the known-good block: diff, or --write."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
     from versectl.fix.run import FixOptions, run_fix
-    from versectl.nginx.check import DEFAULT_URIS
     from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.fix import outcome_json, render_outcome, warn_if_unvalidated
 
@@ -97,7 +97,7 @@ def command(
         normalize_host(host)  # bad input fails before any file is read
     options = FixOptions(
         path=path,
-        uris=tuple(uri) if uri else DEFAULT_URIS,
+        uris=tuple(uri) if uri else CHAT_URIS,
         write=write,
         backend_port=backend_port,
         compose=compose,

@@ -26,6 +26,7 @@ from versectl.nginx.model import (
     servers,
 )
 from versectl.nginx.model.server_select import reached_servers
+from versectl.nginx.model.variables import literal_sets
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +173,9 @@ def _target(
     path: str,
 ) -> FixTarget:
     if kind == "rewrite":
-        return FixTarget("rewrite", line, uris, args, _inherited(match, new_block=False))
+        inherited = _inherited(match, new_block=False)
+        variables = tuple(literal_sets(match.chain).items())
+        return FixTarget("rewrite", line, uris, args, inherited, variables=variables)
     source = outside = None
     catch_all = match.location
     if catch_all is not None and _real(catch_all.file) == _real(path):

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from versectl.defaults import BACKEND_PORT
 from versectl.errors import InputError
 
-DEFAULT_PORT = 7776
+DEFAULT_PORT = BACKEND_PORT
 DEFAULT_COMPOSE = "docker-compose.prod.yml"
 MAX_COMPOSE_BYTES = 1024 * 1024
 """Compose files are kilobytes; this keeps `--compose /dev/zero` from filling memory."""

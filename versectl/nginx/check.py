@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from versectl.defaults import CHAT_URIS, HEARTBEAT_S
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
 from versectl.nginx.finding import Finding, Severity
@@ -21,11 +22,16 @@ from versectl.nginx.model import (
     upstreams,
     variants,
 )
-from versectl.nginx.model.server_select import ServerChoice, normalize_host, reached_servers
+from versectl.nginx.model.server_select import (
+    ServerChoice,
+    normalize_host,
+    reached_servers,
+)
+from versectl.nginx.model.variables import literal_sets
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
-DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
-DEFAULT_HEARTBEAT = 15.0
+DEFAULT_URIS = CHAT_URIS
+DEFAULT_HEARTBEAT = HEARTBEAT_S
 
 
 @dataclass(frozen=True)
@@ -212,7 +218,8 @@ def checked_locations(
         handler = settings.handler()
         targets: tuple[Target, ...] = ()
         if handler is not None:
-            targets = tuple(resolve_handler(handler.directives[-1], ups))
+            values = literal_sets(first.chain)
+            targets = tuple(resolve_handler(handler.directives[-1], ups, values))
         result.append(
             CheckedLocation(
                 match=first,

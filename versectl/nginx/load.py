@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import glob as _glob
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,14 @@ from versectl.nginx.directive import Directive
 from versectl.nginx.lexer import MAX_DEPTH, Token
 from versectl.nginx.parse import MAIN, Context, guess_context, lex, parse_tokens
 
-__all__ = ["ConfigLoadError", "ConfigParseError", "Directive", "LoadedConfig", "load_config"]
+__all__ = [
+    "ConfigLoadError",
+    "ConfigParseError",
+    "Directive",
+    "LoadedConfig",
+    "load_config",
+    "load_replaced",
+]
 
 _DEFAULT_PREFIX = "/etc/nginx"
 
@@ -57,6 +65,16 @@ def load_config(source_paths: Sequence[str] | None = None) -> LoadedConfig:
     finally:
         if enabled:
             gc.enable()
+
+
+def load_replaced(config: LoadedConfig, path: str, text: str) -> LoadedConfig:
+    """`config` loaded again with `text` as the text of `path` (under every name it was read
+    as, links followed), every other file read again through the same guards (fix verifies
+    its candidate text with this before anything is written)."""
+    real = os.path.realpath(path)
+    texts = {name: text for name in config.files if os.path.realpath(name) == real}
+    texts.setdefault(os.path.normpath(Path(path).absolute()), text)
+    return _Loader(sources.SourceSet(entries=[config.main_file], texts=texts)).load()
 
 
 MAX_INCLUDE_DEPTH = 50
@@ -126,7 +144,7 @@ class _Loader:
         if toks is None:
             toks = lex(text, path)
         parsed = parse_tokens(toks, path, ctx)
-        has_include = any(t == "include" and not q for t, _line, q in toks)
+        has_include = any(t[0] == "include" and not t[2] for t in toks)
         del toks
         if not has_include:
             # nothing to splice: the parsed tree is final (the lexer bounded its depth)

@@ -1,5 +1,6 @@
-"""One file's text -> a tree of Directives (includes left in place), with crossplane's tokens
-and directive analyzer, so syntax errors carry crossplane's message and the file:line."""
+"""One file's text -> a tree of Directives (includes left in place): versectl.nginx.lexer's
+tokens (nginx's rules) and crossplane's directive analyzer (contexts and argument counts), so
+errors carry nginx's or crossplane's message and the file:line."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ _MAIN_ONLY = frozenset(
 
 
 def lex(text: str, path: str) -> list[Token]:
-    """The tokens `(token, line, quoted)` of `text`, comments left out (versectl.nginx.lexer:
-    crossplane's tokens, faster); unbalanced braces raise ConfigParseError."""
+    """The tokens of `text`, comments left out (versectl.nginx.lexer); unbalanced braces raise
+    ConfigParseError."""
     return tokens(text, path)
 
 
@@ -36,7 +37,7 @@ def guess_context(toks: list[Token]) -> Context:
     names: set[str] = set()
     depth = 0
     expect_name = True
-    for token, _line, quoted in toks:
+    for token, _line, quoted, _start, _end in toks:
         if not quoted and token in ("{", "}", ";"):
             depth += {"{": 1, "}": -1, ";": 0}[token]
             expect_name = True
@@ -72,7 +73,7 @@ def _parse_block(
 ) -> tuple[tuple[Directive, ...], int | None]:
     """Statements up to the closing `}` (returns its line) or the end of the file (None)."""
     parsed: list[Directive] = []
-    for token, line, quoted in tokens:
+    for token, line, quoted, _start, _end in tokens:
         if token == "}" and not quoted:  # noqa: S105 (a brace, not a password)
             return tuple(parsed), line
         if not quoted and token in ("{", ";"):
@@ -111,7 +112,7 @@ def _analyze(name: str, args: list[str], term: str, ctx: Context, path: str, lin
 
 def _read_args(tokens: Iterator[Token], args: list[str], path: str, name: str, line: int) -> str:
     """Collect a statement's arguments; return its terminator: `;`, `{` or `}`."""
-    for token, _line, quoted in tokens:
+    for token, _line, quoted, _start, _end in tokens:
         if not quoted and token in ("{", ";", "}"):
             return token
         args.append(token)
