@@ -7,7 +7,6 @@ import os
 import re
 import sys
 import tempfile
-from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, cast
 
@@ -16,16 +15,10 @@ from rich.markup import escape
 
 from versectl.errors import InputError
 from versectl.report.escape import TerminalGuard, printable
+from versectl.report.formats import OutputFormat as OutputFormat  # re-exported for renderers
 
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """What json.dumps leaves raw with ensure_ascii=False but a terminal may act on (C1, bidi)."""
-
-
-class OutputFormat(StrEnum):
-    """`--format` values."""
-
-    table = "table"
-    json = "json"
 
 
 def _guarded(stream: IO[str]) -> IO[str]:
