@@ -10,10 +10,11 @@ from rich.text import Text
 from versectl.nginx.check import CheckResult
 from versectl.nginx.clients import names as client_names
 from versectl.nginx.finding import Finding, Severity
-from versectl.nginx.model import Effective
+from versectl.nginx.model import Effective, Target
 from versectl.nginx.model.select import server_names as server_names_of
 from versectl.nginx.rules.base import CheckedLocation
 from versectl.nginx.rules.conditions import module_prefix
+from versectl.report.check_json import check_json
 from versectl.report.output import (
     OutputFormat,
     emit_json,
@@ -31,7 +32,7 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
     for note in result.notes:
         print_warning(note)
     if output_format == OutputFormat.json:
-        emit_json(result.to_json())
+        emit_json(check_json(result))
         return
     # one Text printed once: rich's per-print cost matters for a config with 500 servers
     out = Text()
@@ -113,7 +114,7 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
     if handler is None:
         out.append("    forwards nowhere (no proxy_pass)\n", style="dim")
     else:
-        targets = ", ".join(_target(t.to_json()) for t in loc.targets) or "?"
+        targets = ", ".join(_target(t) for t in loc.targets) or "?"
         out.append(f"    {handler.describe()} -> {targets}\n")
         for name in _shown(settings, module_prefix(settings)):
             out.append(f"    {settings[name].describe()}\n", style="dim")
@@ -164,12 +165,12 @@ def _shown(settings: Effective, prefix: str | None) -> list[str]:
     return names
 
 
-def _target(doc: dict[str, object]) -> str:
-    if doc.get("unresolved"):
-        return str(doc["unresolved"])
-    if doc.get("unix"):
-        return f"unix:{doc['unix']}"
-    return f"{doc['host']}:{doc['port']}"
+def _target(target: Target) -> str:
+    if target.unresolved:
+        return target.unresolved
+    if target.unix:
+        return f"unix:{target.unix}"
+    return f"{target.host}:{target.port}"
 
 
 def _finding(out: Text, found: Finding, indent: str) -> None:
