@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.text import Text
-
 from versectl.nginx.check import CheckResult
 from versectl.nginx.clients import names as client_names
 from versectl.nginx.finding import Finding, Severity
@@ -22,6 +20,7 @@ from versectl.report.output import (
     stdout_console,
     write_plain,
 )
+from versectl.report.styled import Styled, surely_plain
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _MARK = {"error": "x", "warning": "!", "info": "i"}
@@ -34,8 +33,8 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
     if output_format == OutputFormat.json:
         emit_json(check_json(result))
         return
-    # one Text printed once: rich's per-print cost matters for a config with 500 servers
-    out = Text()
+    # collected, then printed once: rich's per-print cost matters for a config with 500 servers
+    out = Styled()
     _header(out, result)
     by_location: dict[tuple[str | None, int | None], list[Finding]] = {}
     for found in result.findings:
@@ -49,15 +48,18 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
             _finding(out, found, "  ")
         out.append("\n")
     _summary(out, result)
+    if surely_plain():
+        write_plain(out.plain)
+        return
     console = stdout_console()
     if console.color_system is None:
-        # piped or NO_COLOR: rich would only strip the styles, slowly for 500 servers
+        # NO_COLOR or a dumb terminal: rich would only strip the styles, slowly for 500 servers
         write_plain(out.plain)
     else:
-        console.print(out, soft_wrap=True, end="")
+        console.print(out.to_rich(), soft_wrap=True, end="")
 
 
-def _header(out: Text, result: CheckResult) -> None:
+def _header(out: Styled, result: CheckResult) -> None:
     config = result.config
     files = len(config.files)
     source = {"flag": "--backend-port", "default": "default"}.get(
@@ -84,7 +86,7 @@ def _header(out: Text, result: CheckResult) -> None:
     out.append("\n")
 
 
-def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
+def _location(out: Styled, loc: CheckedLocation, findings: list[Finding]) -> None:
     match = loc.match
     names = " ".join(n or '""' for n in match.server_names)
     location = match.location
@@ -125,7 +127,7 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
     out.append("\n")
 
 
-def _defaults(out: Text, loc: CheckedLocation) -> None:
+def _defaults(out: Styled, loc: CheckedLocation) -> None:
     """Where servers share an address:port: who gets requests by IP or an unknown name (the
     address:port's default server), since a test by IP then judges another server."""
     for listener in loc.listeners.listeners:
@@ -173,7 +175,7 @@ def _target(target: Target) -> str:
     return f"{target.host}:{target.port}"
 
 
-def _finding(out: Text, found: Finding, indent: str) -> None:
+def _finding(out: Styled, found: Finding, indent: str) -> None:
     severity = found.severity.value
     out.append(indent)
     out.append(f"{_MARK[severity]} {severity} ", style=_STYLE[severity])
@@ -190,7 +192,7 @@ def _finding(out: Text, found: Finding, indent: str) -> None:
             out.append(f"{indent}       {line}\n")
 
 
-def _summary(out: Text, result: CheckResult) -> None:
+def _summary(out: Styled, result: CheckResult) -> None:
     per_server = result.per_server()
     if len(per_server) > 1:
         for loc, counts in per_server:
@@ -205,7 +207,7 @@ def _summary(out: Text, result: CheckResult) -> None:
         out.append("`versectl explain RULE` says why and what to write instead.\n", style="dim")
 
 
-def _counts(out: Text, counts: dict[str, int]) -> None:
+def _counts(out: Styled, counts: dict[str, int]) -> None:
     for index, severity in enumerate(Severity):
         n = counts[severity.value]
         if index:
