@@ -323,7 +323,7 @@ def main() -> None:
     )
     print(
         f"  versectl on a 1-location config   {floor:6.2f} s  (the fixed cost: interpreter, "
-        "imports of every command, typer)"
+        "typer, the check's modules)"
     )
     alone_median = statistics.median(alone_times)
     print(
