@@ -6,7 +6,6 @@ import json
 import os
 import re
 import sys
-import tempfile
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, cast
 
@@ -79,6 +78,8 @@ def json_file_problem(path: Path) -> str | None:
 def write_json_file(path: Path, document: dict[str, Any]) -> None:
     """Write the document atomically (a temporary file beside it, then rename): a full disk or
     a kill leaves the previous file whole. Raises InputError with one line on failure."""
+    import tempfile  # here: every other command starts without it
+
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     temporary: str | None = None
     try:
