@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from versectl.defaults import HEARTBEAT_S
-from versectl.errors import ProbeError, VersectlError
-from versectl.report.output import OutputFormat
+from versectl.commands.options import (
+    BackendPortOption,
+    ComposeOption,
+    FormatOption,
+    HeartbeatOption,
+    UrisOption,
+)
+from versectl.report.formats import OutputFormat
 
 DEFAULT_URL = "http://127.0.0.1/api/chat/message"
+"""Also versectl.doctor_run.DEFAULT_URL; repeated here so `--help` imports nothing heavy."""
 
 
 def command(
@@ -41,19 +44,10 @@ def command(
     server_name: Annotated[
         str | None, typer.Option(help="Only the server block(s) answering this name.")
     ] = None,
-    backend_port: Annotated[
-        int | None,
-        typer.Option(
-            help="The backend's port. Default: from --compose, else 7776.", show_default=False
-        ),
-    ] = None,
-    compose: Annotated[
-        str | None,
-        typer.Option(help="docker compose file (default ./docker-compose.prod.yml when present)."),
-    ] = None,
-    heartbeat: Annotated[
-        float, typer.Option(help="The backend's longest silence between bytes, in seconds.")
-    ] = HEARTBEAT_S,
+    uri: UrisOption = None,
+    backend_port: BackendPortOption = None,
+    compose: ComposeOption = None,
+    heartbeat: HeartbeatOption = None,
     login: Annotated[
         bool,
         typer.Option(help="POST /api/session first (verse_backend needs a session cookie)."),
@@ -77,67 +71,33 @@ def command(
             show_default=False,
         ),
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Check + probe (direct and through nginx) + advice, in one report.
 
     An https URL is probed over HTTP/2 (as a browser) and HTTP/1.1 (as an SDK).
     """
     # imported here: `versectl --help` stays fast
-    from versectl.doctor import diagnose
-    from versectl.nginx.backend_port import resolve_backend_port
-    from versectl.nginx.check import CheckOptions, run_check
-    from versectl.nginx.load import load_config
-    from versectl.nginx.url_reach import reached, url_reach
-    from versectl.probe.client import make_ssl_context
-    from versectl.probe.protocol import versions_to_probe
-    from versectl.probe.request import build_request, parse_url
-    from versectl.probe.runner import ProbePlan, run_plan
+    from versectl.doctor_run import DoctorOptions, run_doctor
+    from versectl.nginx.check import DEFAULT_HEARTBEAT
     from versectl.report.doctor import render_diagnosis
 
-    request = build_request(url, timeout=timeout, insecure=insecure, resolve=resolve)
-    if cacert is not None:
-        request = dataclasses.replace(request, cacert=str(cacert))
-        make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
-    parsed = parse_url(url)
-    path = parsed.raw_path.decode("ascii").split("?")[0] or "/"
-    check = check_error = None
-    reach_lines: list[str] = []
-    port = resolve_backend_port(backend_port, compose).port
-    try:
-        loaded = load_config(config or None)
-        # the server this URL's request reaches, as nginx picks it: advice from no other site
-        # (an explicit --server-name chooses the block instead)
-        reach = url_reach(loaded, parsed.scheme, parsed.host, parsed.port, request.resolve)
-        options = CheckOptions(
-            uris=(path,),
-            server_name=server_name,
-            backend_port=backend_port,
-            compose=compose,
-            heartbeat=heartbeat,
-        )
-        if server_name is None:
-            options = dataclasses.replace(options, host=reach.host, port=reach.port, tls=reach.tls)
-        check = run_check(loaded, options)
-        reach_lines = reached(check, reach) if server_name is None else []
-    except VersectlError as exc:
-        check_error = str(exc)
-    direct_url = str(parse_url(direct or f"http://127.0.0.1:{port}{path}", "--direct"))
-    plan = ProbePlan(
-        request=request,
-        versions=tuple(versions_to_probe(request.url, None)),
-        direct_url=direct_url,
-        login_password=os.environ.get(password_env, "") if login else None,
+    options = DoctorOptions(
+        url=url,
+        direct=direct,
+        config=tuple(config or ()),
+        uris=tuple(uri or ()),
+        server_name=server_name,
+        backend_port=backend_port,
+        compose=compose,
+        heartbeat=DEFAULT_HEARTBEAT if heartbeat is None else heartbeat,
+        login=login,
+        password_env=password_env,
+        timeout=timeout,
+        insecure=insecure,
+        cacert=None if cacert is None else str(cacert),
+        resolve=tuple(resolve or ()),
     )
-    outcome = probe_error = None
-    try:
-        outcome = asyncio.run(run_plan(plan))
-    except ProbeError as exc:
-        probe_error = (exc.kind, str(exc))
-    diagnosis = dataclasses.replace(
-        diagnose(check, check_error, outcome, probe_error), reached=reach_lines
-    )
+    diagnosis = run_doctor(options)
     render_diagnosis(diagnosis, output_format)
     raise typer.Exit(diagnosis.exit_code)

@@ -7,9 +7,10 @@ from typing import Annotated
 
 import typer
 
+from versectl.commands.options import BackendPortOption, ComposeOption, FormatOption, UrisOption
 from versectl.defaults import CHAT_URIS
 from versectl.exit_codes import ExitCode
-from versectl.report.output import OutputFormat, emit_json, print_error, stdout_console
+from versectl.report.formats import OutputFormat
 
 
 def command(
@@ -23,17 +24,8 @@ def command(
     write: Annotated[
         bool, typer.Option(help="Apply the change. Without it: show the diff, change nothing.")
     ] = False,
-    backend_port: Annotated[
-        int | None,
-        typer.Option(help="The port the backend listens on. Default: from --compose, else 7776."),
-    ] = None,
-    compose: Annotated[
-        str | None,
-        typer.Option(
-            help="docker compose file publishing the backend's port "
-            "(default ./docker-compose.prod.yml when present)."
-        ),
-    ] = None,
+    backend_port: BackendPortOption = None,
+    compose: ComposeOption = None,
     no_backup: Annotated[
         bool, typer.Option(help="With --write: no PATH.versectl-TIMESTAMP.bak copy.")
     ] = False,
@@ -51,12 +43,7 @@ def command(
     reload: Annotated[
         bool, typer.Option(help="After a validated write, run `nginx -s reload`.")
     ] = False,
-    uri: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Request path served by the block to fix; repeatable. Default: the chat URIs."
-        ),
-    ] = None,
+    uri: UrisOption = None,
     server_name: Annotated[
         str | None, typer.Option(help="Only the server block answering this name.")
     ] = None,
@@ -83,15 +70,14 @@ def command(
             help="Change a location that several servers share (a snippet they all include)."
         ),
     ] = False,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Rewrite the location serving the chat into the known-good block: diff, or --write."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
     from versectl.fix.run import FixOptions, run_fix
     from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.fix import outcome_json, render_outcome, warn_if_unvalidated
+    from versectl.report.output import emit_json, print_error, stdout_console
 
     if host is not None:
         normalize_host(host)  # bad input fails before any file is read

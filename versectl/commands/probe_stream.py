@@ -10,16 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from versectl.commands.options import FormatOption
 from versectl.errors import InputError
 from versectl.exit_codes import ExitCode
-from versectl.report.output import (
-    OutputFormat,
-    emit_json,
-    json_file_problem,
-    stderr_console,
-    stdout_console,
-    write_json_file,
-)
+from versectl.report.formats import OutputFormat
 
 if TYPE_CHECKING:
     from versectl.probe.runner import ProbeOutcome, ProbePlan
@@ -106,9 +100,7 @@ def command(
     http1_1: Annotated[
         bool, typer.Option("--http1.1", help="Only HTTP/1.1 (the default for http:// URLs).")
     ] = False,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
     json_file: Annotated[
         Path | None,
         typer.Option(help="Also write the JSON document to this file (with either --format)."),
@@ -125,6 +117,7 @@ def command(
     from versectl.probe.protocol import HttpVersion, versions_to_probe
     from versectl.probe.request import build_request, parse_url
     from versectl.probe.runner import ProbePlan
+    from versectl.report.output import emit_json, json_file_problem, stdout_console, write_json_file
     from versectl.report.probe import outcome_json, render_outcome
 
     if http2 and http1_1:
@@ -168,6 +161,7 @@ def command(
 
 def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
     from versectl.probe.runner import run_plan
+    from versectl.report.output import stderr_console
     from versectl.report.probe_live import LiveView
 
     if output_format is OutputFormat.json or not stderr_console().is_terminal:

@@ -57,7 +57,7 @@ class CheckOptions:
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What `check nginx` found; `to_json()` is the CONTRACT's document."""
+    """What `check nginx` found (its JSON document: versectl.report.check_json)."""
 
     config: LoadedConfig
     backend: BackendPort
@@ -104,53 +104,6 @@ class CheckResult:
             if key is not None:
                 counts[key][found.severity.value] += 1
         return [(loc, counts[key]) for key, loc in first.items()]
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "version": 1,
-            "files": list(self.files),
-            "backend_port": self.backend.port,
-            "backend_port_source": self.backend.source,
-            "locations": [location_json(loc) for loc in self.locations],
-            "findings": [f.to_json() for f in self.findings],
-            "summary": self.summary(),
-            "servers": [server_json(loc, counts) for loc, counts in self.per_server()],
-            "selection": (
-                None if self.selection is None else [c.to_json() for c in self.selection]
-            ),
-        }
-
-
-def server_json(loc: CheckedLocation, counts: dict[str, int]) -> dict[str, object]:
-    """A judged server: where it is, its listeners, who reaches it, its own summary."""
-    server = loc.match.server
-    return {
-        "file": server.file,
-        "line": server.line,
-        "server_names": list(loc.match.server_names),
-        "listeners": loc.listeners.to_json(),
-        "clients": [c.value for c in loc.clients],
-        "summary": counts,
-    }
-
-
-def location_json(loc: CheckedLocation) -> dict[str, object]:
-    match = loc.match
-    handler = loc.settings.handler()
-    location = match.location
-    return {
-        "file": loc.file,
-        "line": loc.line,
-        "server_names": list(match.server_names),
-        "listen": list(match.listen),
-        "match": " ".join(location.args) if location is not None else None,
-        "uris": list(loc.uris),
-        "proxy_pass": handler.value if handler is not None else None,
-        "targets": [t.to_json() for t in loc.targets],
-        "listeners": loc.listeners.to_json(),
-        "clients": [c.value for c in loc.clients],
-        "ssl_buffer_size": loc.listeners.ssl_buffer_size.value if loc.listeners.tls else None,
-    }
 
 
 def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:

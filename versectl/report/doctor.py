@@ -6,6 +6,7 @@ from typing import Any
 
 from versectl.doctor import Diagnosis, verdicts_by_client
 from versectl.report.check import render_check
+from versectl.report.check_json import check_json
 from versectl.report.output import OutputFormat, emit_json, literal, stdout_console
 from versectl.report.probe import outcome_json, render_outcome
 
@@ -14,7 +15,7 @@ def diagnosis_json(diagnosis: Diagnosis) -> dict[str, Any]:
     """One document: the check's and the probe's own documents, side by side, and the advice."""
     return {
         "version": 1,
-        "check": diagnosis.check.to_json() if diagnosis.check else None,
+        "check": check_json(diagnosis.check) if diagnosis.check else None,
         "check_error": diagnosis.check_error,
         "probe": outcome_json(diagnosis.probe) if diagnosis.probe else None,
         "probe_error": (

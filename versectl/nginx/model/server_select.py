@@ -24,15 +24,6 @@ class ServerChoice:
     reason: str
     """`server_name *.example.org`, `default_server of *:443 (...)`, `the only server on *:80`."""
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "file": self.server.file,
-            "line": self.server.line,
-            "server_names": list(server_names(self.server)),
-            "listen": self.listener.text,
-            "reason": self.reason,
-        }
-
 
 def normalize_host(host: str) -> str:
     """A Host / SNI name as nginx compares it (ngx_http_validate_host: lower case, no trailing

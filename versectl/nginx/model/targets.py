@@ -38,16 +38,6 @@ class Target:
         host = self.host.strip("[]").lower()
         return host in _LOCAL_HOSTS or host.startswith("127.") or host == _own_hostname()
 
-    def to_json(self) -> dict[str, object]:
-        doc: dict[str, object] = {"host": self.host, "port": self.port}
-        if self.unix is not None:
-            doc["unix"] = self.unix
-        if self.upstream is not None:
-            doc["upstream"] = self.upstream
-        if self.unresolved is not None:
-            doc["unresolved"] = self.unresolved
-        return doc
-
 
 def _own_hostname() -> str:
     return socket.gethostname().lower()

@@ -9,9 +9,11 @@ from versectl.nginx.directive_table import ACCEL_ONLY_IN_RESPONSE, sets_accel_bu
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.rules.base import RuleContext, finding
 from versectl.nginx.rules.conditions import buffering_on, module_prefix
+from versectl.nginx.rules.family import Family
 
 name = "accel-request-header"
 severity = Severity.info
+family = Family.buffering
 summary = "X-Accel-Buffering set with proxy_set_header/add_header does nothing"
 explain = """\
 ## What it does

@@ -11,6 +11,7 @@ from versectl.nginx.clients import ALL_CLIENTS, ClientKind, ordered
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import LoadedConfig
 from versectl.nginx.model import Effective, LocationMatch, ServerListeners, Target
+from versectl.nginx.rules.family import Family
 
 EXPLAIN_SECTIONS = (
     "What it does",
@@ -82,10 +83,12 @@ class RuleContext:
 
 
 class Rule(Protocol):
-    """A rule module: `name`, `severity`, `summary`, `explain` (the sections) and `check`."""
+    """A rule module: `name`, `severity`, `family`, `summary`, `explain` (the sections) and
+    `check`."""
 
     name: str
     severity: Severity
+    family: Family
     summary: str
     explain: str
 

@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import servers
 from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "missing-location"
 severity = Severity.error
+family = Family.routing
 summary = "no location matches the chat URI in any server"
 explain = """\
 ## What it does

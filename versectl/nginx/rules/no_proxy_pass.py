@@ -7,9 +7,11 @@ from collections.abc import Iterable
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import location_pattern
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "no-proxy-pass"
 severity = Severity.error
+family = Family.routing
 summary = "the location selected for the chat URI has no proxy_pass"
 explain = """\
 ## What it does
