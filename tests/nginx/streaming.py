@@ -28,6 +28,8 @@ class Reading:
     content_encoding: str | None = None
     body: bytes = b""
     http_version: str | None = None
+    location: str | None = None
+    """The Location header (a redirect's target)."""
 
     @property
     def spread(self) -> float:
@@ -114,6 +116,7 @@ def read_stream(
             reading.status = response.status_code
             reading.content_encoding = response.headers.get("content-encoding")
             reading.http_version = response.http_version
+            reading.location = response.headers.get("location")
             chunks = []
             for chunk in response.iter_raw():
                 reading.times.append(time.perf_counter())

@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from versectl.defaults import CHAT_URIS, HEARTBEAT_S
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
+from versectl.nginx.directive import Directive
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import LoadedConfig
 from versectl.nginx.model import (
     Effective,
     ListenerModel,
     LocationMatch,
+    ServerListeners,
     Target,
     resolve_handler,
     select_locations,
@@ -127,6 +129,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         connect=options.connect,
         running_nginx=options.running_nginx,
         server_name=options.server_name,
+        selected=_selected(model, only),
     )
     findings: list[Finding] = []
     for rule in RULES:
@@ -145,6 +148,15 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         selection=selection,
         options_host=normalize_host(options.host) if options.host is not None else None,
     )
+
+
+def _selected(
+    model: ListenerModel, only: list[Directive] | None
+) -> tuple[ServerListeners, ...] | None:
+    """The selected servers (once each, a server may be reached on several listeners)."""
+    if only is None:
+        return None
+    return tuple(model.for_server(s) for s in {id(s): s for s in only}.values())
 
 
 def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoice, ...] | None:

@@ -78,6 +78,8 @@ class RuleContext:
     running_nginx: Callable[[LoadedConfig], tuple[int, float] | None]
     """(master pid, start time as a Unix timestamp) of the nginx running this config, if any."""
     server_name: str | None = None
+    selected: tuple[ServerListeners, ...] | None = None
+    """With --host/--port: the server(s) that request reaches and their listeners (None: all)."""
     notes: list[str] = field(default_factory=list)
     """Remarks for the report that are not findings (a probe skipped, and why)."""
 
