@@ -7,7 +7,6 @@ The caller supplies the http-level "site" text (servers, upstreams, http directi
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -17,16 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from versectl.demo.waiting import wait_until
+from versectl.nginx.binary import nginx_binary
 
 _TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-
-
-def nginx_binary() -> str | None:
-    """The nginx binary, also when /usr/sbin is not on PATH."""
-    found = shutil.which("nginx")
-    if found:
-        return found
-    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
 
 
 def free_port() -> int:
