@@ -7,6 +7,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from versectl.demo.ports import free_port
+
 
 @contextmanager
 def raw_server(answer: bytes) -> Iterator[int]:
@@ -45,6 +47,4 @@ def raw_server(answer: bytes) -> Iterator[int]:
 
 def closed_port() -> int:
     """A loopback port nothing listens on (bound then released: connecting is refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()

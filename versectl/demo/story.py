@@ -16,7 +16,8 @@ from rich.console import Console
 from rich.rule import Rule
 
 from versectl.demo.backend_process import running_backend
-from versectl.demo.private_nginx import NginxServer, nginx_binary, running_nginx
+from versectl.demo.private_nginx import NginxServer, running_nginx
+from versectl.nginx.binary import nginx_binary
 
 QUESTION = "Why do chat answers arrive all at once behind nginx?"
 
