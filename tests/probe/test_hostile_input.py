@@ -9,12 +9,12 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.probe.bombs import run_measured
+from tests.probe.servers import accepting
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
 from tests.support.tls import make_tls_files
 
@@ -82,33 +82,17 @@ def _tls_server(tmp_path: Path) -> Iterator[int]:
     files = make_tls_files(tmp_path / "tls")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(files.cert, files.key)
-    sock = socket.create_server(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(5)
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1024)
-            except (OSError, ssl.SSLError):
-                pass  # plain HTTP on a TLS port: the handshake fails, the socket closes
-            finally:
-                conn.close()
+    def handle(conn: socket.socket) -> None:
+        conn.settimeout(5)
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1024)
+        except (OSError, ssl.SSLError):
+            pass  # plain HTTP on a TLS port: the handshake fails, the socket closes
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(sock.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        sock.close()
+    with accepting(handle) as port:
+        yield port
 
 
 def test_hostile_plain_http_to_a_tls_port_says_what_happened(tmp_path: Path) -> None:
