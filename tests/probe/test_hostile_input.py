@@ -15,6 +15,7 @@ from pathlib import Path
 
 from tests.probe.bombs import run_measured
 from tests.probe.servers import accepting
+from tests.support.exit_two import one_line_error
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
 from tests.support.tls import make_tls_files
 
@@ -35,19 +36,11 @@ def _run(*args: str, limit_file_bytes: int | None = None) -> subprocess.Complete
     )
 
 
-def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
-
-
 def test_hostile_data_from_dev_zero_is_refused_in_bounded_memory() -> None:
     done = run_measured(["probe-stream", "http://127.0.0.1:9/x", "-d", "@/dev/zero"], kill_after=30)
     assert done.returncode == 2
     assert done.rss_mib < 150
-    line = _one_line_error(_run("http://127.0.0.1:9/x", "-d", "@/dev/zero"))
+    line = one_line_error(_run("http://127.0.0.1:9/x", "-d", "@/dev/zero"))
     assert "not a regular file" in line
 
 
@@ -55,7 +48,7 @@ def test_hostile_json_file_in_a_missing_directory_fails_before_probing() -> None
     with scripted_server(Plan(sse_tokens(15, 0.02))) as server:
         done = _run(server.url + "/x", "--json-file", "/nonexistent/x.json")
         assert server.requests == []  # refused before the stream was spent
-    assert "/nonexistent does not exist" in _one_line_error(done)
+    assert "/nonexistent does not exist" in one_line_error(done)
 
 
 def test_hostile_json_file_on_a_full_disk_keeps_the_previous_file(tmp_path: Path) -> None:
@@ -63,7 +56,7 @@ def test_hostile_json_file_on_a_full_disk_keeps_the_previous_file(tmp_path: Path
     target.write_text('{"previous": true}\n')
     with scripted_server(Plan(sse_tokens(15, 0.02))) as server:
         done = _run(server.url + "/x", "--json-file", str(target), limit_file_bytes=64)
-    assert "cannot write --json-file" in _one_line_error(done)
+    assert "cannot write --json-file" in one_line_error(done)
     assert json.loads(target.read_text()) == {"previous": True}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]  # no temporary left
 
