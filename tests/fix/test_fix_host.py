@@ -3,11 +3,11 @@ check chooses it; other servers' blocks untouched; a shared snippet still needs 
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 from tests.fix.cli import run_fix
-from tests.fix.configs import config_tree
+from tests.fix.configs import config_tree, shared_snippet_tree
+from tests.support.exit_two import one_line_error
 from versectl.fix.targets import find_targets
 from versectl.nginx.check import DEFAULT_URIS
 from versectl.nginx.load import load_config
@@ -22,13 +22,6 @@ TWO_SITES = (
     f"{BROKEN_API}}}\n"
 )
 """The first server (line 1) is the default of :8081; chat.example has a server on each port."""
-
-
-def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    return lines[0]
 
 
 def _rewritten_lines(site: Path, host: str | None, port: tuple[str | None, int] | None) -> set[int]:
@@ -52,7 +45,7 @@ def test_fix_host_targets_only_the_server_that_host_reaches(tmp_path: Path) -> N
 def test_fix_host_cli_changes_only_that_servers_block(tmp_path: Path) -> None:
     tree = config_tree(tmp_path, TWO_SITES)
     several = run_fix(tree.site, "--nginx-conf", tree.main, cwd=tmp_path)
-    assert "several servers" in _one_line_error(several)
+    assert "several servers" in one_line_error(several)
     done = run_fix(
         tree.site, "--nginx-conf", tree.main, "--host", "chat.example", "--port", "8082",
         cwd=tmp_path,
@@ -65,10 +58,10 @@ def test_fix_host_cli_changes_only_that_servers_block(tmp_path: Path) -> None:
 
 def test_fix_host_bad_values_are_one_line_errors(tmp_path: Path) -> None:
     tree = config_tree(tmp_path, TWO_SITES)
-    assert "not a host name" in _one_line_error(
+    assert "not a host name" in one_line_error(
         run_fix(tree.site, "--host", "a b", "--nginx-conf", tree.main, cwd=tmp_path)
     )
-    assert "no server listens" in _one_line_error(
+    assert "no server listens" in one_line_error(
         run_fix(
             tree.site,
             "--host",
@@ -83,18 +76,9 @@ def test_fix_host_bad_values_are_one_line_errors(tmp_path: Path) -> None:
 
 
 def test_fix_host_shared_snippet_still_needs_force(tmp_path: Path) -> None:
-    site = (
-        "server {\n    listen 127.0.0.1:8081;\n    server_name chat.example;\n"
-        "    include snippets/api.conf;\n}\n"
-        "server {\n    listen 127.0.0.1:8081;\n    server_name other.example;\n"
-        "    include snippets/api.conf;\n}\n"
-    )
-    tree = config_tree(tmp_path, site)
-    (tree.root / "snippets").mkdir()
-    snippet = tree.root / "snippets" / "api.conf"
-    snippet.write_text(BROKEN_API)
+    tree, snippet = shared_snippet_tree(tmp_path, BROKEN_API, ("chat.example", "other.example"))
     refused = run_fix(snippet, "--nginx-conf", tree.main, "--host", "chat.example", cwd=tmp_path)
-    message = _one_line_error(refused)
+    message = one_line_error(refused)
     assert "shared" in message and "other.example" in message and "--force" in message
     forced = run_fix(
         snippet, "--nginx-conf", tree.main, "--host", "chat.example", "--force", cwd=tmp_path

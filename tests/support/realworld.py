@@ -13,8 +13,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.tls import TlsFiles, two_ports
+from tests.support.tls import TlsFiles
 from tests.support.waiting import wait_until
+from versectl.demo.ports import free_ports
 from versectl.nginx.load import load_config
 from versectl.nginx.model import LocationMatch, select_locations
 
@@ -60,7 +61,7 @@ def prepare(name: str, dest: Path, backend_port: int, tls: TlsFiles) -> Case:
     for path in [dest, *dest.rglob("*")]:  # the corpus is read-only; a user's config is not
         if not path.is_symlink():
             path.chmod(0o755 if path.is_dir() else 0o644)
-    plain, tls_port = two_ports()
+    plain, tls_port = free_ports(2)
     tokens = {
         "@DIR@": str(dest), "@BP@": str(backend_port), "@P1@": str(plain), "@S1@": str(tls_port),
         "@CERT@": str(tls.cert), "@KEY@": str(tls.key),

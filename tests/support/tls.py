@@ -4,7 +4,6 @@ HTTP/1.1, TLS (HTTP/1.1 only) and TLS with HTTP/2 - on ephemeral ports. Nothing 
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 import trustme
 
 from tests.support.nginx import NginxServer, running_nginx
+from versectl.demo.ports import free_ports
 
 TRANSPORTS = ("http1.1", "http1.1+tls", "h2")
 """The client kinds, in the vocabulary `check nginx` uses for `Finding.clients`."""
@@ -90,14 +90,6 @@ class Listeners:
         return f"https://127.0.0.1:{port}"
 
 
-def two_ports() -> tuple[int, int]:
-    """Two distinct ports the kernel just handed out (both sockets open at once)."""
-    with socket.socket() as first, socket.socket() as second:
-        first.bind(("127.0.0.1", 0))
-        second.bind(("127.0.0.1", 0))
-        return int(first.getsockname()[1]), int(second.getsockname()[1])
-
-
 _PORT_CLASHES = ("Address already in use", "duplicate listen")
 """nginx's words when a chosen port was taken meanwhile, or handed out twice (running_nginx
 picks `@PORT@` after these two sockets are closed)."""
@@ -108,7 +100,7 @@ def running_listeners(prefix: Path, site: str) -> Iterator[Listeners]:
     """nginx with `site`, whose `@PORT_TLS@` and `@PORT_H2@` get fresh ports here (`@PORT@` is
     running_nginx's); a port clash gets new ports, up to three tries."""
     for attempt in range(3):
-        tls_port, h2_port = two_ports()
+        tls_port, h2_port = free_ports(2)
         text = site.replace("@PORT_TLS@", str(tls_port)).replace("@PORT_H2@", str(h2_port))
         stack = ExitStack()
         try:

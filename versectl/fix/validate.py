@@ -27,10 +27,10 @@ from versectl.fix.edit import Edit, apply_edits
 from versectl.fix.includes import expand, includes_file, read_config_text
 from versectl.fix.killpoints import kill_point
 from versectl.fix.syntax import Statement, parse, quote_word, statements, walk
+from versectl.nginx.binary import nginx_binary
 from versectl.nginx.parse import MAIN, guess_context, lex
 
 NGINX_TIMEOUT = 60.0
-_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +62,7 @@ def find_nginx(explicit: str | None) -> str | None:
         if found is None:
             raise InputError(f"--nginx {explicit}: no such executable")
         return found
-    found = shutil.which("nginx")
-    if found:
-        return found
-    return next((path for path in _CANDIDATES if os.access(path, os.X_OK)), None)
+    return nginx_binary()
 
 
 def compiled_conf_path(binary: str) -> Path | None:

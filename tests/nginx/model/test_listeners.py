@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.nginx import NginxServer, free_port
+from tests.support.nginx import NginxServer
 from tests.support.tls import make_tls_files
+from versectl.demo.ports import free_ports
 from versectl.errors import ConfigParseError
 from versectl.nginx.clients import ClientKind
 from versectl.nginx.directive import Directive
@@ -173,7 +174,7 @@ def test_model_agrees_with_what_a_real_nginx_speaks_on_each_listener(
 ) -> None:
     files = make_tls_files(tmp_path / "tls")
     cert, key = files.cert, files.key
-    p1, p2, p3, p4, p5, p6 = (free_port() for _ in range(6))
+    p1, p2, p3, p4, p5, p6 = free_ports(6)  # distinct: p4 twice would be another config
     sock = tmp_path / "plain.sock"
     site = f"""
         ssl_certificate {cert};
