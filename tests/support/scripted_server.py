@@ -128,9 +128,7 @@ async def read_request(reader: asyncio.StreamReader) -> RecordedRequest:
     return RecordedRequest(method, path, version, headers, body)
 
 
-def _make_handler(
-    server: ScriptedServer, plan_for: Callable[[RecordedRequest], Plan]
-) -> Handler:
+def _make_handler(server: ScriptedServer, plan_for: Callable[[RecordedRequest], Plan]) -> Handler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sent: list[int] = []
         try:
