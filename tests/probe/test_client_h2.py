@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from hyperframe.frame import DataFrame, HeadersFrame, SettingsFrame, WindowUpdateFrame
 
+from tests.support.cpu_wait import excused_merges, excused_ms, runqueue_wait_ns
 from tests.support.nginx import NginxServer
 from tests.support.scripted_server import Plan, Step, scripted_server, sse_tokens
 from tests.support.tls import TlsFiles, https_url, tls_site
@@ -41,9 +42,12 @@ def _probe(url: str, certificate: TlsFiles | None, **kwargs: object) -> StreamRe
 def test_client_h2_stamps_each_event_close_to_when_the_backend_sent_it(
     nginx: Nginx, certificate: TlsFiles
 ) -> None:
-    with scripted_server(Plan(sse_tokens(30, 0.03))) as backend:
+    gap = 0.03
+    with scripted_server(Plan(sse_tokens(30, gap))) as backend:
         server = nginx(tls_site(certificate, STREAMING.format(port=backend.port)))
+        waited = runqueue_wait_ns(server.workers())
         record = _probe(https_url(server.port), certificate, http_version="HTTP/2")
+        waited = runqueue_wait_ns(server.workers()) - waited
         sent = backend.sent_ns[0]
     assert record.error is None and record.http_version == "HTTP/2"
     assert len(record.arrivals) == 31
@@ -53,10 +57,12 @@ def test_client_h2_stamps_each_event_close_to_when_the_backend_sent_it(
     # generous (the bench measures the real figure): the backend thread shares this process's
     # GIL, and on 2 loaded cores it stalls for tens of ms; a stamp from the wrong read would be
     # off by a whole 30 ms gap in most gaps
-    assert statistics.median(errors_ms) < 10.0, errors_ms
-    assert len(record.read_ns) >= 29  # one DATA frame per event, each in its own read
+    assert statistics.median(errors_ms) < excused_ms(gap * 1e3 / 3, waited, 30, gap), errors_ms
+    # one DATA frame per event, each in its own read; two share a read only when the machine
+    # kept us or nginx off the CPU for a whole gap (a held stream: a read or two)
+    assert len(record.read_ns) >= 30 - excused_merges(waited, gap, 30 // 3), waited
     latency_ms = [abs(a.t_ns - s) / 1e6 for a, s in zip(record.arrivals, sent, strict=False)]
-    assert statistics.median(latency_ms) < 10.0, latency_ms
+    assert statistics.median(latency_ms) < excused_ms(gap * 1e3 / 3, waited, 30, gap), latency_ms
 
 
 def test_client_h2_event_split_across_data_frames_is_stamped_with_the_completing_read(
