@@ -9,22 +9,19 @@ import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
-from fastapi.sse import ServerSentEvent
-
 from verse_backend.answer_writer import AnswerWriter
 from verse_backend.providers.base import ChatProvider, ProviderError
 from verse_backend.schemas import DoneData, ErrorData, TokenData
 from verse_backend.sessions import StreamSlot
 from verse_backend.shutdown import ServerShuttingDown, Shutdown
+from verse_backend.sse_response import sse_event
 from verse_backend.store import Conversation, MessageStatus, Store, model_context
 
 logger = logging.getLogger(__name__)
 
 
-def error_event(error: ProviderError) -> ServerSentEvent:
-    return ServerSentEvent(
-        event="error", data=ErrorData(message=error.safe_message, type=error.kind)
-    )
+def error_event(error: ProviderError) -> bytes:
+    return sse_event("error", ErrorData(message=error.safe_message, type=error.kind))
 
 
 def _being_cancelled() -> bool:
@@ -41,7 +38,7 @@ async def answer_events(
     store: Store,
     slot: StreamSlot,
     shutdown: Shutdown,
-) -> AsyncGenerator[ServerSentEvent, None]:
+) -> AsyncGenerator[bytes, None]:
     """Run one turn. Every token is handed to the writer before it is sent, so once the answer
     ends the DB holds at least what the client got (and while it streams, all but the last
     FLUSH_S of it). Cancellation (client gone, server cut the stream) arrives as
@@ -73,16 +70,14 @@ async def answer_events(
                             break
                     writer.add(text)
                     tokens += 1
-                    yield ServerSentEvent(event="token", data=TokenData(text=text))
+                    yield sse_event("token", TokenData(text=text))
             stop_reason = text_stream.stop_reason
             # Finished before `done` goes out, so a client that reads `done` and then asks for
             # the history finds the answer complete.
             finish("complete", stop_reason)
-            yield ServerSentEvent(
-                event="done",
-                data=DoneData(
-                    conversation_id=conversation.id, tokens=tokens, stop_reason=stop_reason
-                ),
+            yield sse_event(
+                "done",
+                DoneData(conversation_id=conversation.id, tokens=tokens, stop_reason=stop_reason),
             )
         except ServerShuttingDown:
             finish("interrupted")
