@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from versectl import __version__
-from versectl.commands import check_nginx, doctor, fix, probe_stream, rules
+from versectl.commands import apps, check_nginx, doctor, fix, probe_stream, rules
 from versectl.errors import ConfigParseError, VersectlError
 from versectl.exit_codes import EXIT_CODES_HELP, ExitCode
 from versectl.report.output import print_error, report_error
@@ -29,6 +29,7 @@ app.command("fix", epilog=EXIT_CODES_HELP)(fix.command)
 app.command("rules")(rules.rules_command)
 app.command("explain")(rules.explain_command)
 app.command("doctor", epilog=EXIT_CODES_HELP)(doctor.command)
+app.command("apps")(apps.command)
 
 
 def _version_callback(value: bool) -> None:

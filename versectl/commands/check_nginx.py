@@ -70,11 +70,23 @@ def command(
         ),
     ] = None,
     heartbeat: Annotated[
-        float,
+        float | None,
         typer.Option(
-            "--heartbeat", help="The backend's longest silence between bytes, in seconds."
+            "--heartbeat",
+            help="The backend's longest silence between bytes, in seconds. "
+            "Default: the app's (15 for verse).",
+            show_default=False,
         ),
-    ] = 15.0,
+    ] = None,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="The chat app behind nginx (`versectl apps`): its URIs, backend port and "
+            "heartbeat are the defaults. Default: from the compose file's images, else verse.",
+            show_default=False,
+        ),
+    ] = None,
     offline: Annotated[
         bool,
         typer.Option("--offline", help="No TCP connect to backends, no look at the running nginx."),
@@ -86,6 +98,7 @@ def command(
 ) -> None:
     """Check the nginx config for what breaks SSE chat streaming; explain every finding."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.detect import choose_app
     from versectl.errors import InputError
     from versectl.nginx.check import CheckOptions, run_check
     from versectl.nginx.finding import Severity
@@ -93,7 +106,10 @@ def command(
     from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.check import render_check
 
-    uris = tuple(uri) if uri else _DEFAULT_URIS
+    profile = choose_app(app, compose)
+    uris = tuple(uri) if uri else profile.uris if profile is not None else _DEFAULT_URIS
+    if heartbeat is None:
+        heartbeat = profile.heartbeat if profile is not None else 15.0
     for item in uris:
         if not item.startswith("/"):
             raise InputError(f"--uri {item!r}: a request path starts with '/'")
@@ -112,6 +128,7 @@ def command(
         compose=compose,
         heartbeat=heartbeat,
         offline=offline,
+        app=profile,
     )
     result = run_check(config, options)
     render_check(result, output_format, heartbeat=heartbeat)

@@ -51,12 +51,44 @@ def command(
         typer.Option(help="docker compose file (default ./docker-compose.prod.yml when present)."),
     ] = None,
     heartbeat: Annotated[
-        float, typer.Option(help="The backend's longest silence between bytes, in seconds.")
-    ] = 15.0,
+        float | None,
+        typer.Option(
+            help="The backend's longest silence between bytes, in seconds. "
+            "Default: the app's (15 for verse).",
+            show_default=False,
+        ),
+    ] = None,
     login: Annotated[
-        bool,
-        typer.Option(help="POST /api/session first (verse_backend needs a session cookie)."),
-    ] = True,
+        bool | None,
+        typer.Option(
+            help="POST /api/session first (verse_backend needs a session cookie). "
+            "Default: on for verse, off for other apps.",
+            show_default=False,
+        ),
+    ] = None,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="The chat app behind nginx (`versectl apps`): its URIs, port, body, framing and "
+            "heartbeat. Default: from the compose file's images, else verse.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="The model name the --app body asks for (e.g. llama3.2).",
+            show_default=False,
+        ),
+    ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-H", "--header", help="'Name: value' for the probes (an API key); repeatable."
+        ),
+    ] = None,
     password_env: Annotated[
         str, typer.Option(help="Environment variable holding the --login password.")
     ] = "VERSE_PASSWORD",  # noqa: S107 (a variable's name, not a password)
@@ -75,6 +107,7 @@ def command(
     An https URL is probed over HTTP/2 (as a browser) and HTTP/1.1 (as an SDK).
     """
     # imported here: `versectl --help` stays fast
+    from versectl.apps.detect import choose_app
     from versectl.doctor import diagnose
     from versectl.nginx.backend_port import resolve_backend_port
     from versectl.nginx.check import CheckOptions, run_check
@@ -85,13 +118,22 @@ def command(
     from versectl.probe.runner import ProbePlan, run_plan
     from versectl.report.doctor import render_diagnosis
 
-    request = build_request(url, timeout=timeout, insecure=insecure)
+    profile = choose_app(app, compose)
+    if heartbeat is None:
+        heartbeat = profile.heartbeat if profile is not None else 15.0
+    if login is None:
+        login = profile is None or profile.login
+    if url == DEFAULT_URL and profile is not None:
+        url = f"http://127.0.0.1{profile.uris[0]}"
+    request = build_request(
+        url, headers=header, timeout=timeout, insecure=insecure, app=profile, model=model
+    )
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))
         make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
     path = parse_url(url).raw_path.decode("ascii").split("?")[0] or "/"
     check = check_error = None
-    port = resolve_backend_port(backend_port, compose).port
+    port = resolve_backend_port(backend_port, compose, profile).port
     try:
         loaded = load_config(config or None)
         options = CheckOptions(
@@ -100,6 +142,7 @@ def command(
             backend_port=backend_port,
             compose=compose,
             heartbeat=heartbeat,
+            app=profile,
         )
         check = run_check(loaded, options)
     except VersectlError as exc:

@@ -65,19 +65,32 @@ def command(
             help="Change a location that several servers share (a snippet they all include)."
         ),
     ] = False,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            help="The chat app behind nginx (`versectl apps`): its URIs and backend port are "
+            "the defaults for --uri and --backend-port."
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
 ) -> None:
     """Rewrite the location serving the chat into the known-good block: diff, or --write."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.detect import choose_app
     from versectl.fix.run import FixOptions, run_fix
+    from versectl.nginx.backend_port import resolve_backend_port
     from versectl.nginx.check import DEFAULT_URIS
     from versectl.report.fix import outcome_json, render_outcome, warn_if_unvalidated
 
+    profile = choose_app(app, compose)
+    if profile is not None and backend_port is None:
+        # the app's port as a default: a compose service running the app still names its own
+        backend_port = resolve_backend_port(None, compose, profile).port
     options = FixOptions(
         path=path,
-        uris=tuple(uri) if uri else DEFAULT_URIS,
+        uris=tuple(uri) if uri else profile.uris if profile is not None else DEFAULT_URIS,
         write=write,
         backend_port=backend_port,
         compose=compose,

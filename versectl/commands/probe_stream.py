@@ -97,6 +97,23 @@ def command(
     http1_1: Annotated[
         bool, typer.Option("--http1.1", help="Only HTTP/1.1 (the default for http:// URLs).")
     ] = False,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="The chat app answering (`versectl apps`): its request body and token framing "
+            "for the URL's endpoint. Default: verse's.",
+            show_default=False,
+        ),
+    ] = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            help="The model name the --app body asks for (e.g. llama3.2).",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
@@ -111,6 +128,7 @@ def command(
     each; the exit code is the worst of them.
     """
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.profile import get_profile
     from versectl.probe.analysis import aggregate
     from versectl.probe.client import make_ssl_context
     from versectl.probe.protocol import HttpVersion, versions_to_probe
@@ -130,6 +148,8 @@ def command(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
+        app=get_profile(app) if app is not None else None,
+        model=model,
     )
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))

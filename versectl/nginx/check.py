@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from versectl.errors import InputError
 from versectl.nginx import live
@@ -30,6 +31,9 @@ from versectl.nginx.model.server_select import (
 )
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
+if TYPE_CHECKING:
+    from versectl.apps.profile import AppProfile
+
 DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
 DEFAULT_HEARTBEAT = 15.0
 
@@ -50,6 +54,8 @@ class CheckOptions:
     """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
     port: tuple[str | None, int] | None = None
     """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
+    app: AppProfile | None = None
+    """--app (or the app a compose file runs): its port when nothing more precise says one."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +109,10 @@ class CheckResult:
         return [(loc, counts[key]) for key, loc in first.items()]
 
     def to_json(self) -> dict[str, object]:
+        app = {"app": self.backend.app} if self.backend.app not in (None, "verse") else {}
         return {
             "version": 1,
+            **app,
             "files": list(self.files),
             "backend_port": self.backend.port,
             "backend_port_source": self.backend.source,
@@ -154,7 +162,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     """Evaluate `config` for `options.uris` with every rule of the catalog."""
     from versectl.nginx.rules import RULES
 
-    backend = resolve_backend_port(options.backend_port, options.compose)
+    backend = resolve_backend_port(options.backend_port, options.compose, options.app)
     model = ListenerModel(servers(config))
     selection = _selection(model, options)
     only = None if selection is None else [choice.server for choice in selection]

@@ -25,6 +25,7 @@ from hyperframe.frame import ContinuationFrame, DataFrame, Frame, HeadersFrame
 from versectl.errors import InputError, ProbeError
 from versectl.probe.encoding import ACCEPT_ENCODING, BodyDecoder, ContentDecodingError
 from versectl.probe.failures import classify
+from versectl.probe.ndjson import NDJSONParser
 from versectl.probe.protocol import HttpVersion
 from versectl.probe.record import Arrival, ProbeFailure, ProbeRequest, Redirect, StreamRecord
 from versectl.probe.redirects import MAX_REDIRECTS, first_hop, is_redirect, next_hop, origin
@@ -40,6 +41,8 @@ DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cache-Control", "no-cache"),
     ("User-Agent", USER_AGENT),
 )
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+"""Line-delimited JSON streams (Ollama's /api/chat): read and timed line by line."""
 _ERROR_BODY_LIMIT = 1024
 _H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _H2_FRAME_HEADER = 9
@@ -189,6 +192,7 @@ async def probe_stream(
     """
     record = record or StreamRecord(url=request.url)
     record.asked_version = request.http_version
+    record.framing = request.framing
     clock = _ReadClock()
     context = ssl_context or make_ssl_context(request.insecure, request.cacert)
     timeout = httpx.Timeout(request.connect_timeout, read=None, write=request.timeout, pool=None)
@@ -279,10 +283,14 @@ async def _exchange(
             record.error = ProbeFailure("http", await _http_error_message(response))
             return
         content_type = response.headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() != "text/event-stream":
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type in NDJSON_TYPES:
+            record.wire = "ndjson"
+        elif media_type != "text/event-stream":
             shown = content_type or "no Content-Type"
             record.error = ProbeFailure(
-                "not_sse", f"the response is {shown}, not text/event-stream"
+                "not_sse",
+                f"the response is {shown}, not text/event-stream (nor application/x-ndjson)",
             )
             return
         await _read_events(response, record, clock, deadline_ns)
@@ -300,7 +308,7 @@ async def _read_events(
     asyncio's timeout fire.
     """
     decoder = BodyDecoder(response.headers.get("content-encoding"))
-    parser = SSEParser()
+    parser: SSEParser | NDJSONParser = NDJSONParser() if record.wire == "ndjson" else SSEParser()
     last_read = -1
     try:
         async for raw in response.aiter_raw():
@@ -320,7 +328,11 @@ async def _read_events(
 
 
 def _append(
-    record: StreamRecord, parser: SSEParser, events: list[Any], t_ns: int, deadline_ns: int
+    record: StreamRecord,
+    parser: SSEParser | NDJSONParser,
+    events: list[Any],
+    t_ns: int,
+    deadline_ns: int,
 ) -> None:
     index = len(record.read_ns) - 1
     for event in events:
