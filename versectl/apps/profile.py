@@ -76,6 +76,8 @@ class AppProfile:
     images: tuple[str, ...] = ()
     image_ports: dict[str, int] = field(default_factory=dict)
     websockets: tuple[str, ...] = ()
+    websocket_ping: float | None = None
+    """Seconds between the WebSocket's own pings (Socket.IO: 25); None: `heartbeat`."""
     auth: str | None = None
     login: bool = False
     """verse_backend's POST /api/session (doctor --login)."""
@@ -164,6 +166,9 @@ def _load(name: str) -> AppProfile:
         images=tuple(data.get("images", ())),
         image_ports={k: int(v) for k, v in data.get("image_ports", {}).items()},
         websockets=tuple(w["uri"] for w in data.get("websockets", ())),
+        websocket_ping=next(
+            (float(w["ping"]) for w in data.get("websockets", ()) if "ping" in w), None
+        ),
         auth=data.get("auth"),
         login=bool(data.get("login", False)),
     )

@@ -168,6 +168,11 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     only = None if selection is None else [choice.server for choice in selection]
     matches = select_locations(config, options.uris, options.server_name, only)
     locations = checked_locations(config, matches, model)
+    app = options.app
+    sockets: list[CheckedLocation] = []
+    if app is not None and app.websockets:
+        found = select_locations(config, app.websockets, options.server_name, only)
+        sockets = checked_locations(config, found, model)
     ctx = RuleContext(
         config=config,
         locations=locations,
@@ -179,6 +184,8 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         connect=options.connect,
         running_nginx=options.running_nginx,
         server_name=options.server_name,
+        websockets=sockets,
+        websocket_ping=(app.websocket_ping or app.heartbeat) if app is not None else 25.0,
     )
     findings: list[Finding] = []
     for rule in RULES:
