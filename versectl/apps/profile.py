@@ -74,6 +74,8 @@ class AppProfile:
     heartbeat_note: str
     streams: tuple[StreamSpec, ...]
     images: tuple[str, ...] = ()
+    also_ports: tuple[int, ...] = ()
+    """Other ports the app is commonly reached on (Open WebUI's `-p 3000:8080`)."""
     image_ports: dict[str, int] = field(default_factory=dict)
     websockets: tuple[str, ...] = ()
     websocket_ping: float | None = None
@@ -81,6 +83,11 @@ class AppProfile:
     auth: str | None = None
     login: bool = False
     """verse_backend's POST /api/session (doctor --login)."""
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Every port the app is usually reached on, its own first."""
+        return (self.port, *self.also_ports, *self.image_ports.values())
 
     @property
     def uris(self) -> tuple[str, ...]:
@@ -108,6 +115,7 @@ class AppProfile:
             "name": self.name,
             "title": self.title,
             "port": self.port,
+            "also_ports": list(self.also_ports),
             "uris": list(self.uris),
             "framing": [s.framing for s in self.streams],
             "heartbeat": self.heartbeat,
@@ -164,6 +172,7 @@ def _load(name: str) -> AppProfile:
         heartbeat_note=data["heartbeat_note"],
         streams=streams,
         images=tuple(data.get("images", ())),
+        also_ports=tuple(int(p) for p in data.get("also_ports", ())),
         image_ports={k: int(v) for k, v in data.get("image_ports", {}).items()},
         websockets=tuple(w["uri"] for w in data.get("websockets", ())),
         websocket_ping=next(

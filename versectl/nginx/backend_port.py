@@ -40,6 +40,9 @@ class BackendPort:
     """Every port the compose file publishes, and the default: where a lost backend may be."""
     app: str | None = None
     """The app this port is known for (--app, or recognised from a compose service's image)."""
+    also: tuple[int, ...] = ()
+    """With source `profile`: the app's other usual ports, as right as `port` (3000 and 8080
+    for Open WebUI): a profile knows the app, not which of its usual mappings this host uses."""
 
 
 def resolve_backend_port(
@@ -68,7 +71,12 @@ def resolve_backend_port(
         return BackendPort(found.port, "compose", found.detail, candidates, found.profile.name)
     if other_app is not None:
         detail = f"{other_app.title}'s usual port (--app {other_app.name})"
-        return BackendPort(other_app.port, "profile", detail, candidates, other_app.name)
+        also = tuple(p for p in other_app.ports if p != other_app.port)
+        if also:
+            detail += f"; also {', '.join(map(str, also))}"
+        return BackendPort(
+            other_app.port, "profile", detail, candidates, other_app.name, tuple(also)
+        )
     if published:
         service, port, raw = _pick_backend(published)
         detail = f"{compose_path}, service {service}, {raw!r}"

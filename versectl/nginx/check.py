@@ -29,6 +29,7 @@ from versectl.nginx.model.server_select import (
     normalize_host,
     select_server,
 )
+from versectl.nginx.port_evidence import weigh
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
 if TYPE_CHECKING:
@@ -168,6 +169,14 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     only = None if selection is None else [choice.server for choice in selection]
     matches = select_locations(config, options.uris, options.server_name, only)
     locations = checked_locations(config, matches, model)
+
+    def select(uris: tuple[str, ...]) -> list[CheckedLocation]:
+        found = select_locations(config, uris, options.server_name, only)
+        return checked_locations(config, found, model)
+
+    backend, evidence_notes = weigh(
+        backend, locations, select, offline=options.offline, connect=options.connect
+    )
     app = options.app
     sockets: list[CheckedLocation] = []
     if app is not None and app.websockets:
@@ -187,6 +196,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         websockets=sockets,
         websocket_ping=(app.websocket_ping or app.heartbeat) if app is not None else 25.0,
     )
+    ctx.notes.extend(evidence_notes)
     findings: list[Finding] = []
     for rule in RULES:
         findings += rule.check(ctx)
