@@ -48,6 +48,8 @@ class Diagnosis:
     """(kind, message) when the probe could not even start (e.g. --login failed)."""
     advice: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+    local: list[StreamAnalysis] | None = None
+    """The same request to this machine's nginx (same Host/SNI): what the hops in front do."""
 
 
 def _where(found: Finding) -> str:
@@ -130,9 +132,15 @@ def diagnose(
     check_error: str | None,
     probe: ProbeOutcome | None,
     probe_error: tuple[str, str] | None,
+    local: list[StreamAnalysis] | None = None,
 ) -> Diagnosis:
-    """Read the check and the probes together and say what to do, most useful advice first."""
+    """Read the check and the probes together and say what to do, most useful advice first.
+    `local`: the same request to this machine's nginx, to name a hop in front of it."""
+    from versectl.doctor_hops import hop_advice
+
     advice: list[str] = []
+    if probe is not None and probe.targets:
+        advice += hop_advice(probe.targets[0].analyses, local)
     target = _verdict(probe.target) if probe else None
     direct = _verdict(probe.direct) if probe else None
     buffering = _errors(check, BUFFERING_RULES)
@@ -207,7 +215,9 @@ def diagnose(
     other = [f for f in _errors(check) if f.rule not in BUFFERING_RULES | WIRING_RULES]
     if other:
         advice.append("other errors in the config: " + ", ".join(_where(f) for f in other))
-    return Diagnosis(check, check_error, probe, probe_error, advice, _exit_code(check, target))
+    return Diagnosis(
+        check, check_error, probe, probe_error, advice, _exit_code(check, target), local
+    )
 
 
 def _exit_code(check: CheckResult | None, target: Verdict | None) -> ExitCode:

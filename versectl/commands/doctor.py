@@ -98,6 +98,15 @@ def command(
         Path | None,
         typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
     ] = None,
+    local: Annotated[
+        str | None,
+        typer.Option(
+            help="ADDRESS:PORT of this machine's nginx: the same request (Host, TLS SNI) is sent "
+            "there too, to name a hop in front (CDN, proxy). Default: 127.0.0.1:<URL's port> "
+            "when the URL names another host.",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
     ] = OutputFormat.table,
@@ -109,6 +118,7 @@ def command(
     # imported here: `versectl --help` stays fast
     from versectl.apps.detect import choose_app
     from versectl.doctor import diagnose
+    from versectl.doctor_hops import local_address
     from versectl.nginx.backend_port import resolve_backend_port
     from versectl.nginx.check import CheckOptions, run_check
     from versectl.nginx.load import load_config
@@ -159,6 +169,22 @@ def command(
         outcome = asyncio.run(run_plan(plan))
     except ProbeError as exc:
         probe_error = (exc.kind, str(exc))
-    diagnosis = diagnose(check, check_error, outcome, probe_error)
+    parsed = parse_url(request.url)
+    local_at = local_address(
+        parsed.host, parsed.port or (443 if parsed.scheme == "https" else 80), local
+    )
+    local_analyses = None
+    if local_at is not None and outcome is not None:
+        local_plan = dataclasses.replace(
+            plan,
+            request=dataclasses.replace(request, connect_to=local_at),
+            versions=plan.versions[:1],
+            direct_url=None,
+        )
+        try:
+            local_analyses = asyncio.run(run_plan(local_plan)).target
+        except ProbeError:
+            local_analyses = None  # the login failed there: the hops stay unnamed
+    diagnosis = diagnose(check, check_error, outcome, probe_error, local_analyses)
     render_diagnosis(diagnosis, output_format)
     raise typer.Exit(diagnosis.exit_code)

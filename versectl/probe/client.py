@@ -119,9 +119,10 @@ class _TimedStream(httpcore.AsyncNetworkStream):
 
 
 class _TimedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, clock: _ReadClock) -> None:
+    def __init__(self, clock: _ReadClock, connect_to: tuple[str, int] | None = None) -> None:
         self._inner = httpcore.AnyIOBackend()
         self._clock = clock
+        self._connect_to = connect_to
 
     async def connect_tcp(
         self,
@@ -131,6 +132,8 @@ class _TimedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        if self._connect_to is not None:
+            host, port = self._connect_to
         stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         self._clock.connected_ns = time.perf_counter_ns()
         return _TimedStream(stream, self._clock)
@@ -160,7 +163,7 @@ class _TimedTransport(httpx.AsyncHTTPTransport):
             max_connections=4,
             http1=not http2 or tls,
             http2=http2,
-            network_backend=_TimedBackend(clock),
+            network_backend=_TimedBackend(clock, request.connect_to),
         )
 
 

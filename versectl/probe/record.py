@@ -63,6 +63,9 @@ class ProbeRequest:
     """A PEM file of CA certificates to trust instead of the system's (curl's --cacert)."""
     framing: str | None = None
     """How the app frames tokens (versectl.probe.framing), from --app; None: guessed."""
+    connect_to: tuple[str, int] | None = None
+    """Connect here instead of the URL's host (curl's --connect-to): the URL, its Host header,
+    TLS SNI and certificate check stay the public name (doctor's probe of the local nginx)."""
 
 
 @dataclass
