@@ -7,6 +7,8 @@ import json
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -30,13 +32,14 @@ def _site(backend_port: int) -> str:
     )
 
 
-def _versectl(*args: str) -> tuple[int, dict[str, object]]:
+def _versectl(*args: str, cwd: Path | None = None) -> tuple[int, dict[str, Any]]:
     done = subprocess.run(
         [sys.executable, "-m", "versectl", *args, "--format", "json"],
         capture_output=True,
         text=True,
         timeout=90,
         check=False,
+        cwd=cwd,
     )
     assert "Traceback" not in done.stderr, done.stderr
     return done.returncode, json.loads(done.stdout)
@@ -73,3 +76,69 @@ def test_app_profile_check_and_probe_through_nginx(
     assert request.path == stream.uri and request.method == "POST"
     # the body is the profile's, with the chat message and the model filled in
     assert request.body == stream.request_body(DEFAULT_MESSAGE)
+
+
+def test_app_doctor_ollama_defaults(nginx: Callable[[str], NginxServer]) -> None:
+    """doctor --app ollama: the app's URI, no verse login, the NDJSON framing, the profile's
+    heartbeat (60 s: the default proxy_read_timeout 60s is named) in one report."""
+    steps, headers = token_steps("ollama", TOKENS, 0.025)
+    with scripted_server(Plan(steps, headers=headers)) as backend:
+        site = _site(backend.port).replace("        proxy_read_timeout 300s;\n", "")
+        server = nginx(site)
+        code, doc = _versectl(
+            "doctor",
+            server.url + "/api/chat",
+            "--app",
+            "ollama",
+            "--config",
+            str(server.conf_path),
+            "--backend-port",
+            str(backend.port),
+        )
+    probe = doc["probe"]
+    assert isinstance(probe, dict)
+    target, direct = probe["results"]
+    assert (target["verdict"], target["tokens"], direct["tokens"]) == ("streaming", TOKENS, TOKENS)
+    assert all(r.path == "/api/chat" for r in backend.requests)  # no POST /api/session first
+    check = doc["check"]
+    assert isinstance(check, dict) and check["locations"][0]["uris"] == ["/api/chat"]
+    assert check["app"] == "ollama"
+    assert [f["rule"] for f in check["findings"] if f["severity"] == "error"] == ["read-timeout"]
+    assert code == 1, doc["advice"]
+
+
+def test_app_fix_uses_the_app_uris_and_port(tmp_path: Path) -> None:
+    conf = tmp_path / "site.conf"
+    conf.write_text(
+        "server {\n    listen 80;\n    location /api/ {\n"
+        "        proxy_pass http://127.0.0.1:9999;\n    }\n}\n"
+    )
+    code, doc = _versectl("fix", str(conf), "--app", "ollama", cwd=tmp_path)
+    assert code == 1, doc
+    assert (doc["backend_port"], doc["backend_port_source"]) == (11434, "flag")
+    assert "127.0.0.1:11434" in json.dumps(doc)
+
+
+def test_app_check_recognises_the_compose_image(tmp_path: Path) -> None:
+    conf = tmp_path / "site.conf"
+    conf.write_text(
+        "server {\n    listen 80;\n    location / {\n        proxy_pass http://127.0.0.1:3000;\n"
+        "        proxy_buffering off;\n    }\n}\n"
+    )
+    compose = tmp_path / "compose.yml"
+    compose.write_text(
+        "services:\n  webui:\n    image: ghcr.io/open-webui/open-webui:main\n"
+        "    ports: ['127.0.0.1:3000:8080']\n"
+    )
+    code, doc = _versectl(
+        "check", "nginx", str(conf), "--offline", "--compose", str(compose), cwd=tmp_path
+    )
+    assert (doc["backend_port"], doc["backend_port_source"], doc["app"]) == (
+        3000,
+        "compose",
+        "open-webui",
+    )
+    assert doc["locations"][0]["uris"] == list(get_profile("open-webui").uris)  # type: ignore[index]
+    rules = {f["rule"] for f in doc["findings"]}  # type: ignore[attr-defined]
+    assert "websocket-upgrade" in rules and "port-mismatch" not in rules
+    assert code == 1
