@@ -14,7 +14,7 @@ import pytest
 
 from tests.apps.frames import token_steps
 from tests.support.nginx import NginxServer
-from tests.support.scripted_server import Plan, scripted_server
+from tests.support.scripted_server import Plan, RecordedRequest, Step, scripted_server
 from versectl.apps.profile import PROFILE_NAMES, get_profile
 from versectl.probe.request import DEFAULT_MESSAGE
 
@@ -23,10 +23,14 @@ TOKENS = 40
 
 
 def _site(backend_port: int) -> str:
+    """One location for the app's streams and its WebSocket (Upgrade passed on when asked)."""
     return (
+        "map $http_upgrade $connection_upgrade {\n    default upgrade;\n    '' '';\n}\n"
         "server {\n    listen 127.0.0.1:@PORT@;\n    location / {\n"
         f"        proxy_pass http://127.0.0.1:{backend_port};\n"
-        "        proxy_http_version 1.1;\n        proxy_set_header Connection '';\n"
+        "        proxy_http_version 1.1;\n"
+        "        proxy_set_header Upgrade $http_upgrade;\n"
+        "        proxy_set_header Connection $connection_upgrade;\n"
         "        proxy_buffering off;\n        proxy_cache off;\n        gzip off;\n"
         "        proxy_read_timeout 300s;\n    }\n}\n"
     )
@@ -45,14 +49,33 @@ def _versectl(*args: str, cwd: Path | None = None) -> tuple[int, dict[str, Any]]
     return done.returncode, json.loads(done.stdout)
 
 
+LISTED = {
+    "/api/tags": {"models": [{"name": "qwen2.5:0.5b"}, {"name": "llama3.2"}]},
+    "/v1/models": {"object": "list", "data": [{"id": "served-model", "object": "model"}]},
+}
+"""What the servers list as their models (Ollama, OpenAI-compatible): the probe asks for the
+first one when no --model is given."""
+
+
+def _backend(framing: str) -> Callable[[RecordedRequest], Plan]:
+    steps, headers = token_steps(framing, TOKENS, 0.025)
+
+    def plan_for(request: RecordedRequest) -> Plan:
+        if request.path in LISTED:
+            body = json.dumps(LISTED[request.path]).encode()
+            return Plan([Step(0.0, body)], headers=(("Content-Type", "application/json"),))
+        return Plan(steps, headers=headers)
+
+    return plan_for
+
+
 @pytest.mark.parametrize("name", PROFILE_NAMES)
 def test_app_profile_check_and_probe_through_nginx(
     name: str, nginx: Callable[[str], NginxServer]
 ) -> None:
     profile = get_profile(name)
     stream = profile.streams[0]
-    steps, headers = token_steps(stream.framing, TOKENS, 0.025)
-    with scripted_server(Plan(steps, headers=headers)) as backend:
+    with scripted_server(_backend(stream.framing)) as backend:
         server = nginx(_site(backend.port))
         code, check = _versectl(
             "check",
@@ -65,24 +88,27 @@ def test_app_profile_check_and_probe_through_nginx(
             str(backend.port),
         )
         assert code == 0, check
-        assert check["locations"][0]["uris"] == list(profile.uris)  # type: ignore[index]
+        assert check["locations"][0]["uris"] == list(profile.uris)
         code, probe = _versectl("probe-stream", "--app", name, server.url + stream.uri)
-    result = probe["results"][0]  # type: ignore[index]
-    assert code == 0, result
+    result = probe["results"][0]
+    assert code == 0, (result["advice"], result.get("bursts"), result["arrivals_ms"])
     assert result["verdict"] == "streaming"
     assert result["tokens"] == TOKENS, result
     assert result["terminated"] is (stream.framing not in ("sse",))
-    (request,) = backend.requests
+    *listing, request = backend.requests
     assert request.path == stream.uri and request.method == "POST"
-    # the body is the profile's, with the chat message and the model filled in
-    assert request.body == stream.request_body(DEFAULT_MESSAGE)
+    # the body is the profile's, with the chat message filled in, and the server's first model
+    listed = {"/api/tags": "qwen2.5:0.5b", "/v1/models": "served-model"}.get(
+        profile.models_uri or ""
+    )
+    assert [r.path for r in listing] == ([profile.models_uri] if listed else [])
+    assert request.body == stream.request_body(DEFAULT_MESSAGE, listed)
 
 
 def test_app_doctor_ollama_defaults(nginx: Callable[[str], NginxServer]) -> None:
     """doctor --app ollama: the app's URI, no verse login, the NDJSON framing, the profile's
     heartbeat (60 s: the default proxy_read_timeout 60s is named) in one report."""
-    steps, headers = token_steps("ollama", TOKENS, 0.025)
-    with scripted_server(Plan(steps, headers=headers)) as backend:
+    with scripted_server(_backend("ollama")) as backend:
         site = _site(backend.port).replace("        proxy_read_timeout 300s;\n", "")
         server = nginx(site)
         code, doc = _versectl(
@@ -99,7 +125,9 @@ def test_app_doctor_ollama_defaults(nginx: Callable[[str], NginxServer]) -> None
     assert isinstance(probe, dict)
     target, direct = probe["results"]
     assert (target["verdict"], target["tokens"], direct["tokens"]) == ("streaming", TOKENS, TOKENS)
-    assert all(r.path == "/api/chat" for r in backend.requests)  # no POST /api/session first
+    # no POST /api/session first: the model list, then the stream through nginx and direct
+    assert [r.path for r in backend.requests] == ["/api/tags", "/api/chat", "/api/chat"]
+    assert json.loads(backend.requests[1].body)["model"] == "qwen2.5:0.5b"
     check = doc["check"]
     assert isinstance(check, dict) and check["locations"][0]["uris"] == ["/api/chat"]
     assert check["app"] == "ollama"

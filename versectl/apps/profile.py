@@ -42,6 +42,13 @@ class StreamSpec:
     """The JSON body the probe sends, with @MESSAGE@ / @MODEL@ placeholders."""
     model: str | None = None
 
+    def prefix(self, path: str) -> str | None:
+        """The subpath in front of this endpoint in `path` ("" at the root), None: not it."""
+        regex = re.escape(self.pattern.rstrip("/"))
+        regex = re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", regex)
+        found = re.fullmatch("((?:/.*)?)" + regex, path.rstrip("/"))
+        return found.group(1) if found is not None else None
+
     def matches(self, path: str) -> bool:
         """`path` is this endpoint, also under a subpath (`/chat/api/chat` for `/api/chat`)."""
         regex = re.escape(self.pattern.rstrip("/"))
@@ -81,6 +88,10 @@ class AppProfile:
     websocket_ping: float | None = None
     """Seconds between the WebSocket's own pings (Socket.IO: 25); None: `heartbeat`."""
     auth: str | None = None
+    models_uri: str | None = None
+    """Where the app lists its models (Ollama's /api/tags), for a probe body without --model."""
+    models_field: str = ""
+    """The dotted path of the first model's name in that list (`models.0.name`)."""
     login: bool = False
     """verse_backend's POST /api/session (doctor --login)."""
 
@@ -180,4 +191,6 @@ def _load(name: str) -> AppProfile:
         ),
         auth=data.get("auth"),
         login=bool(data.get("login", False)),
+        models_uri=data.get("models", {}).get("uri"),
+        models_field=data.get("models", {}).get("field", ""),
     )

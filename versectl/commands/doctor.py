@@ -117,6 +117,7 @@ def command(
     """
     # imported here: `versectl --help` stays fast
     from versectl.apps.detect import choose_app
+    from versectl.apps.models import with_listed_model
     from versectl.doctor import diagnose
     from versectl.doctor_hops import local_address
     from versectl.nginx.backend_port import resolve_backend_port
@@ -138,6 +139,8 @@ def command(
     request = build_request(
         url, headers=header, timeout=timeout, insecure=insecure, app=profile, model=model
     )
+    if profile is not None and model is None:
+        request = with_listed_model(profile, request)  # the server's first model
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))
         make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly

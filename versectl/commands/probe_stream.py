@@ -128,6 +128,7 @@ def command(
     each; the exit code is the worst of them.
     """
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.models import with_listed_model
     from versectl.apps.profile import get_profile
     from versectl.probe.analysis import aggregate
     from versectl.probe.client import make_ssl_context
@@ -138,6 +139,7 @@ def command(
 
     if http2 and http1_1:
         raise InputError("--http2 and --http1.1 exclude each other: give one, or neither")
+    profile = get_profile(app) if app is not None else None
     forced = HttpVersion.http2 if http2 else HttpVersion.http1_1 if http1_1 else None
     request = build_request(
         url,
@@ -148,9 +150,11 @@ def command(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
-        app=get_profile(app) if app is not None else None,
+        app=profile,
         model=model,
     )
+    if profile is not None and model is None and data is None:
+        request = with_listed_model(profile, request)  # the server's first model, not a guess
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))
         make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
