@@ -166,7 +166,7 @@ def test_app_check_recognises_the_compose_image(tmp_path: Path) -> None:
         "compose",
         "open-webui",
     )
-    assert doc["locations"][0]["uris"] == list(get_profile("open-webui").uris)  # type: ignore[index]
-    rules = {f["rule"] for f in doc["findings"]}  # type: ignore[attr-defined]
+    assert doc["locations"][0]["uris"] == list(get_profile("open-webui").uris)
+    rules = {f["rule"] for f in doc["findings"]}
     assert "websocket-upgrade" in rules and "port-mismatch" not in rules
     assert code == 1
