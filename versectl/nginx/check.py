@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from versectl.errors import InputError
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
+from versectl.nginx.directive import Directive
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import LoadedConfig
 from versectl.nginx.model import (
@@ -167,7 +168,8 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     model = ListenerModel(servers(config))
     selection = _selection(model, options)
     only = None if selection is None else [choice.server for choice in selection]
-    matches = select_locations(config, options.uris, options.server_name, only)
+    uris, subpath_notes = _app_uris(config, options, only)
+    matches = select_locations(config, uris, options.server_name, only)
     locations = checked_locations(config, matches, model)
 
     def select(uris: tuple[str, ...]) -> list[CheckedLocation]:
@@ -186,7 +188,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         config=config,
         locations=locations,
         unmatched=[m for m in matches if m.location is None],
-        uris=options.uris,
+        uris=uris,
         backend=backend,
         heartbeat=options.heartbeat,
         offline=options.offline,
@@ -196,7 +198,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         websockets=sockets,
         websocket_ping=(app.websocket_ping or app.heartbeat) if app is not None else 25.0,
     )
-    ctx.notes.extend(evidence_notes)
+    ctx.notes.extend([*subpath_notes, *evidence_notes])
     findings: list[Finding] = []
     for rule in RULES:
         findings += rule.check(ctx)
@@ -214,6 +216,29 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         selection=selection,
         options_host=normalize_host(options.host) if options.host is not None else None,
     )
+
+
+def _app_uris(
+    config: LoadedConfig, options: CheckOptions, only: list[Directive] | None
+) -> tuple[tuple[str, ...], list[str]]:
+    """The URIs to judge: with the app's own URIs (no --uri), those under the subpath the app
+    is served at, when it is served under one (`location /chatgpt/api`)."""
+    from versectl.apps.subpath import app_prefix
+
+    app = options.app
+    if app is None or options.uris != app.uris:
+        return options.uris, []
+    prefix = app_prefix(
+        config, app.uris, lambda u: select_locations(config, u, options.server_name, only)
+    )
+    if prefix is None:
+        return options.uris, []
+    uris = tuple(prefix + uri for uri in app.uris)
+    note = (
+        f"{app.title} is served under {prefix} here: judged {', '.join(uris)} "
+        "(--uri to choose others)"
+    )
+    return uris, [note]
 
 
 def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoice, ...] | None:
