@@ -15,8 +15,9 @@ $(STAMP): pyproject.toml
 venv: $(STAMP)
 
 # Debian's packages for the e2e tests and the demo (nginx, chromium for the browser tests,
-# postgresql), installed only when missing and we are root: one apt-get update, one install.
-SYSTEM_PACKAGES := nginx-light:nginx chromium:chromium postgresql:postgres
+# postgresql, curl with HTTP/2 and openssl for the TLS tests), installed only when missing and
+# we are root: one apt-get update, one install.
+SYSTEM_PACKAGES := nginx-light:nginx chromium:chromium postgresql:postgres curl:curl openssl:openssl
 nginx:
 	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
 		package=$${pair%%:*}; command=$${pair#*:}; \
@@ -42,6 +43,7 @@ serve: venv
 bench: venv nginx
 	$(BIN)/python bench/probe_fidelity.py
 	$(BIN)/python bench/check_nginx.py
+	$(BIN)/python bench/probe_bombs.py
 
 lint: venv
 	$(BIN)/ruff check .

@@ -32,7 +32,7 @@ def nginx(tmp_path: Path) -> Iterator[Callable[[str], NginxServer]]:
 
 
 @pytest.fixture(scope="session")
-def test_tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+def tls_files(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
     """A throwaway CA and a certificate for 127.0.0.1, generated for this session."""
     return make_tls_files(tmp_path_factory.mktemp("tls"))
 

@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from verse_backend import __version__
 from verse_backend.app import create_app
-from verse_backend.connection_guard import connection_cap, guarded_protocol
+from verse_backend.connection_guard import accept_backlog, connection_cap, guarded_protocol
 from verse_backend.server import serve
 from verse_backend.settings import Settings, UnsafeConfigurationError
 
@@ -70,9 +70,7 @@ def main(argv: list[str] | None = None) -> None:
         timeout_graceful_shutdown=args.timeout_graceful_shutdown,
         timeout_keep_alive=settings.keep_alive_s,
         http=guarded_protocol(header_timeout_s=settings.header_timeout_s, max_connections=cap),
-        # Also how many connections asyncio accepts in one go, before the guard sees them:
-        # cap open + cap arriving stays under the descriptor limit (connection_cap).
-        backlog=cap,
+        backlog=accept_backlog(cap),
     )
 
 

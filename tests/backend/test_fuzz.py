@@ -53,6 +53,16 @@ bodies = st.one_of(
 )
 
 
+# Reproducible (CI runs the same examples every time), nothing written to .hypothesis/, and the
+# module-scoped client is shared by design (one app per password mode).
+FUZZ_SETTINGS: dict[str, Any] = {
+    "deadline": None,
+    "database": None,
+    "derandomize": True,
+    "suppress_health_check": [HealthCheck.function_scoped_fixture],
+}
+
+
 def _encode(body: Any, raw_number: str) -> bytes:
     return json.dumps(body).replace(json.dumps(RAW), raw_number).encode()
 
@@ -76,13 +86,7 @@ def _check(response: Any) -> None:
         response.json()  # every answer is JSON
 
 
-@settings(
-    max_examples=150,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(**FUZZ_SETTINGS, max_examples=150)
 @given(route=st.sampled_from(ROUTES), body=bodies, raw_number=st.sampled_from(RAW_NUMBERS))
 def test_fuzz_json_bodies_never_give_500(
     fuzz_client: TestClient, route: str, body: Any, raw_number: str
@@ -93,25 +97,13 @@ def test_fuzz_json_bodies_never_give_500(
     _check(response)
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(**FUZZ_SETTINGS, max_examples=60)
 @given(route=st.sampled_from(ROUTES), raw=st.binary(max_size=200))
 def test_fuzz_raw_bytes_never_give_500(fuzz_client: TestClient, route: str, raw: bytes) -> None:
     _check(fuzz_client.post(route, content=raw, headers={"content-type": "application/json"}))
 
 
-@settings(
-    max_examples=60,
-    deadline=None,
-    database=None,
-    derandomize=True,
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
+@settings(**FUZZ_SETTINGS, max_examples=60)
 @given(conversation_id=any_text)
 def test_fuzz_conversation_ids_in_the_path_never_give_500(
     fuzz_client: TestClient, conversation_id: str
@@ -120,6 +112,31 @@ def test_fuzz_conversation_ids_in_the_path_never_give_500(
         conversation_id.encode("utf-8", "surrogatepass"), safe=""
     )
     _check(fuzz_client.get(path))
+
+
+@settings(**FUZZ_SETTINGS, max_examples=60)
+@given(
+    cookie=st.text(st.characters(min_codepoint=0x21, max_codepoint=0xFF), max_size=300),
+    method_path=st.sampled_from(
+        [("DELETE", "/api/session"), ("POST", "/api/chat/message"), ("GET", "/api/health")]
+    ),
+)
+def test_fuzz_session_cookies_never_give_500(
+    fuzz_client: TestClient, cookie: str, method_path: tuple[str, str]
+) -> None:
+    method, path = method_path
+    session = fuzz_client.cookies.pop("verse_session")  # only the fuzzed cookie goes out
+    try:
+        response = fuzz_client.request(
+            method,
+            path,
+            headers={"cookie": b"verse_session=" + cookie.encode("latin-1")},
+            json={"message": "hi", "insight_id": 1} if method == "POST" else None,
+        )
+    finally:
+        fuzz_client.cookies.clear()
+        fuzz_client.cookies.set("verse_session", session)
+    _check(response)
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ import verse_backend.__main__ as entry
 from tests.backend.sse_client import CHAT_PATH, chat_body, new_client
 from tests.support.backend_server import backend_env
 from tests.support.waiting import wait_until
-from verse_backend.connection_guard import GuardedH11Protocol, connection_cap
+from verse_backend.connection_guard import GuardedH11Protocol, accept_backlog, connection_cap
 
 
 def test_main_runs_uvicorn_with_proxy_headers_and_graceful_timeout(
@@ -43,12 +43,12 @@ def test_main_runs_uvicorn_with_proxy_headers_and_graceful_timeout(
         "forwarded_allow_ips": "172.30.77.1",
         "timeout_graceful_shutdown": 5.0,
         "timeout_keep_alive": 5,
-        "backlog": connection_cap(1000),
+        "backlog": accept_backlog(connection_cap(1000)),
     }
     assert issubclass(guard, GuardedH11Protocol)
     assert (guard.header_timeout_s, guard.max_connections) == (10.0, connection_cap(1000))
     small = calls[2]["http"]
-    assert (small.header_timeout_s, small.max_connections, calls[2]["backlog"]) == (3.0, 7, 7)
+    assert (small.header_timeout_s, small.max_connections, calls[2]["backlog"]) == (3.0, 7, 8)
     assert (calls[2]["fd"], calls[2]["timeout_keep_alive"]) == (3, 4)
     assert "host" not in calls[2]
     assert (calls[1]["host"], calls[1]["port"], calls[1]["timeout_graceful_shutdown"]) == (

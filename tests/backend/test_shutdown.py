@@ -92,7 +92,7 @@ def test_killed_backend_keeps_every_token_sent_and_marks_it_interrupted(tmp_path
     backend = BackendProcess()
     with running_backend(tmp_path, {"VERSE_SIM_TOKEN_MS": "50"}, handle=backend) as url:
         events, conversation_id = _stream_and_signal(url, backend, signal.SIGKILL)
-    with running_backend(tmp_path) as url, httpx.Client(base_url=url) as client:
+    with running_backend(tmp_path) as url, httpx.Client(base_url=url, timeout=60) as client:
         # A new session cannot read the old conversation; the DB tells the truth.
         assert client.get(f"/api/chat/conversations/{conversation_id}").status_code == 401
     rows = _stored_answer(tmp_path / "verse-backend" / "verse.sqlite3")

@@ -331,3 +331,33 @@ def test_command_fixes_a_main_config_holding_the_server(tmp_path: Path) -> None:
     )
     assert nginx_t.returncode == 0, nginx_t.stderr
     assert run_fix(tree.main, cwd=tmp_path).returncode == 0
+
+
+def _catch_all_in_a_snippet(tmp_path: Path, body: str) -> tuple[Path, Path]:
+    site = "server {\n    listen 8080;\n    include snippets/app.conf;\n}\n"
+    tree = config_tree(tmp_path, site)
+    (tree.root / "snippets").mkdir()
+    (tree.root / "snippets" / "app.conf").write_text(f"location / {{\n{body}}}\n")
+    return tree.main, tree.site
+
+
+def test_command_catch_all_in_a_snippet_is_copied_not_guessed(tmp_path: Path) -> None:
+    main, site = _catch_all_in_a_snippet(
+        tmp_path, "    proxy_pass http://app:3000;\n    proxy_set_header Host app.internal;\n"
+    )
+    done = run_fix(site, "--nginx-conf", main, "--format", "json", cwd=tmp_path)
+    assert done.returncode == 1, done.stderr
+    diff = json.loads(done.stdout)["diff"]
+    assert "+    location /api {" in diff
+    assert "+        proxy_pass http://app:3000;" in diff  # not 127.0.0.1:7776
+    assert "+        proxy_set_header Host app.internal;" in diff
+    assert "+        proxy_buffering off;" in diff
+
+
+def test_command_catch_all_in_a_snippet_that_streams_is_left_alone(tmp_path: Path) -> None:
+    main, site = _catch_all_in_a_snippet(
+        tmp_path, "    proxy_pass http://127.0.0.1:7776;\n    proxy_buffering off;\n"
+    )
+    done = run_fix(site, "--nginx-conf", main, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "Nothing to change" in done.stdout

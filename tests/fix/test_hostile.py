@@ -162,3 +162,11 @@ def test_hostile_disk_full_during_write_keeps_the_original(tmp_path: Path, tiny_
     assert "No space left on device" in message and "unchanged" in message
     assert site.read_bytes() == before
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "verse.conf"]
+
+
+@pytest.mark.parametrize("uri", ["api/chat", "/api chat", "/api\x1b[2J"])
+def test_hostile_uri_that_is_no_request_path_is_refused(tmp_path: Path, uri: str) -> None:
+    site = tmp_path / "site.conf"
+    site.write_text(seed_site())
+    message = _one_line_error(run_fix(site, "--uri", uri, cwd=tmp_path))
+    assert "--uri" in message and "\x1b" not in message

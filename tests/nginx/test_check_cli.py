@@ -100,7 +100,9 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "message",
         "fix",
         "clients",
+        "family",
     }
+    assert rules["port-mismatch"]["family"] == "routing"
     # a wrong port breaks every transport, and plain HTTP is the only one that reaches this server
     assert rules["port-mismatch"]["clients"] == ["http1.1"]
     assert rules["port-mismatch"]["fix"] == "proxy_pass http://localhost:7776;"
@@ -206,7 +208,8 @@ def test_check_nginx_bad_input_exit_2(tmp_path: Path, content: str | None, expec
         path.write_text(content)
     result = run("check", "nginx", str(path), "--offline", "--format", "json", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stdout == ""
+    # stdout: one document with the error (issue 14); the message is also on stderr
+    assert expected in json.loads(result.stdout)["error"]["message"]
     # one message (rich may wrap it on a narrow terminal: compare without the line breaks)
     assert result.stderr.startswith("error:")
     assert expected in "".join(result.stderr.splitlines())

@@ -236,3 +236,52 @@ def test_load_glob_matching_a_fifo_is_refused_without_blocking(tmp_path: Path) -
     (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*.conf; }\n")
     with pytest.raises(ConfigLoadError, match="not a regular file"):
         load_config([str(tmp_path / "nginx.conf")])
+
+
+def test_load_symlink_loop_in_an_include_is_one_error(tmp_path: Path) -> None:
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include loop/*.conf; }\n")
+    with pytest.raises(ConfigLoadError, match="symbolic links") as caught:
+        load_config([str(tmp_path / "nginx.conf")])
+    assert "sudo" not in str(caught.value)  # not a permission problem: no such advice
+
+
+def test_load_glob_matching_a_directory_fails_as_in_nginx(tmp_path: Path) -> None:
+    # nginx -t: pread() ".../conf.d/sub" failed (21: Is a directory); it was skipped silently
+    (tmp_path / "conf.d" / "sub").mkdir(parents=True)
+    (tmp_path / "conf.d" / "a.conf").write_text("gzip off;\n")
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*; }\n")
+    with pytest.raises(ConfigLoadError, match="sub: is a directory"):
+        load_config([str(tmp_path / "nginx.conf")])
+
+
+def test_load_deep_nesting_through_a_chain_of_includes_is_one_error(tmp_path: Path) -> None:
+    # every file is shallow (30 levels); chained by includes at their deepest point they nest
+    # 1,200 deep: refused before the splicing recursion gets anywhere near Python's limit
+    files = 40
+    for level in range(files):
+        include = f"include f{level + 1}.conf;\n" if level + 1 < files else "gzip off;\n"
+        (tmp_path / f"f{level}.conf").write_text("location /a {\n" * 30 + include + "}\n" * 30)
+    site = tmp_path / "site.conf"
+    site.write_text("server {\n    include f0.conf;\n}\n")
+    with pytest.raises(ConfigParseError, match=f"more than {MAX_DEPTH} deep"):
+        load_config([str(site)])
+    assert "nest more than" in _one_error_line(check_cli(str(site)))
+
+
+def test_check_at_the_depth_limit_runs_every_rule(tmp_path: Path) -> None:
+    # the deepest config the loader accepts: every walk below it (selection, inheritance,
+    # rules, report) must stay clear of Python's recursion limit
+    from versectl.nginx.check import CheckOptions, run_check
+
+    site = tmp_path / "site.conf"
+    depth = MAX_DEPTH - 1
+    site.write_text(
+        "server {\n" + "location /a {\n" * depth + "proxy_pass http://127.0.0.1:8000;\n"
+        "}\n" * depth + "}\n"
+    )
+    result = run_check(load_config([str(site)]), CheckOptions(offline=True, uris=("/a",)))
+    assert result.locations and result.locations[0].line == depth + 1
+    assert any(f.rule == "port-mismatch" for f in result.findings)
+    json_run = check_cli("--format", "json", "--uri", "/a", str(site))
+    assert json_run.returncode == 1, json_run.stderr

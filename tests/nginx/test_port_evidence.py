@@ -12,6 +12,7 @@ import pytest
 from versectl.apps.profile import get_profile
 from versectl.nginx.check import CheckOptions, CheckResult, run_check
 from versectl.nginx.load import load_config
+from versectl.report.check_json import check_json
 
 REALWORLD = Path(__file__).resolve().parents[3] / "shared" / "realworld" / "configs"
 
@@ -54,7 +55,7 @@ def test_evidence_config_serving_an_app_on_its_port_is_that_app(tmp_path: Path) 
         "ollama",
     )
     assert _mismatch(result) == [] and any("--app ollama" in n for n in result.notes)
-    assert result.to_json()["app"] == "ollama"
+    assert check_json(result)["app"] == "ollama"
 
 
 def test_evidence_live_port_that_answers_is_the_backend(tmp_path: Path) -> None:

@@ -9,6 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.support.nginx import NginxServer
 from versectl.errors import InputError
@@ -131,3 +133,21 @@ def test_normalize_uri_without_merge_slashes() -> None:
 def test_normalize_uri_refuses_what_nginx_answers_400(uri: str) -> None:
     with pytest.raises(InputError, match="nginx answers 400"):
         normalize_uri(uri)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    uri=st.lists(
+        st.sampled_from(["/", ".", "..", "%2e", "%2F", "%25", "%3F", "a", "%", "?", "#", "\u00e9"]),
+        max_size=20,
+    ).map(lambda parts: "/" + "".join(parts))
+)
+def test_normalize_uri_yields_a_clean_path_or_a_400(uri: str) -> None:
+    try:
+        path = normalize_uri(uri)
+    except InputError as exc:
+        assert "nginx answers 400" in str(exc)
+        return
+    assert path.startswith("/") and "//" not in path
+    segments = path.split("/")
+    assert "." not in segments and ".." not in segments

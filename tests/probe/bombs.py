@@ -6,8 +6,8 @@ The bodies are built once per test session (compressing 1 GiB takes a second or 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -108,8 +108,21 @@ class Measured:
     rss_mib: float
 
 
+_MEASURE = """
+import json, resource, subprocess, sys
+try:
+    code = subprocess.run(sys.argv[2:], timeout=float(sys.argv[1]), check=False).returncode
+except subprocess.TimeoutExpired:
+    code = None
+peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"code": code, "rss_kib": peak}), file=sys.stderr)
+"""
+"""Run by a fresh, small interpreter: a child forked straight from pytest would report pytest's
+own RSS as its peak (ru_maxrss counts the memory inherited at fork)."""
+
+
 def run_measured(args: list[str], *, kill_after: float, source: Path | None = None) -> Measured:
-    """`python -m versectl ARGS` in a subprocess; its peak RSS from wait4 (ru_maxrss, KiB).
+    """`python -m versectl ARGS` in a subprocess; its peak RSS (ru_maxrss) and exit code.
 
     Killed (returncode None) after `kill_after` seconds. stdout goes to a file, not a pipe that
     nobody reads until the end: a large JSON document would block the child.
@@ -117,26 +130,20 @@ def run_measured(args: list[str], *, kill_after: float, source: Path | None = No
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
     if source is not None:
         env["PYTHONPATH"] = str(source)
+    command = [sys.executable, "-c", _MEASURE, str(kill_after), sys.executable, "-m", "versectl"]
     start = time.perf_counter()
     with tempfile.TemporaryFile() as stdout:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "versectl", *args],
+        done = subprocess.run(
+            [*command, *args],
             cwd=source,
             env=env,
             stdout=stdout,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            timeout=kill_after + 30,
+            check=False,
         )
-        killed = False
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if not killed and time.perf_counter() - start > kill_after:
-                process.send_signal(signal.SIGKILL)
-                killed = True
-            time.sleep(0.05)  # polling a child process, not synchronising with the server
-        process.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
         stdout.seek(0)
         out = stdout.read()
-    code = None if killed else os.waitstatus_to_exitcode(status)
-    return Measured(code, out, time.perf_counter() - start, usage.ru_maxrss / 1024)
+    seconds = time.perf_counter() - start
+    report = json.loads(done.stderr.decode().strip().splitlines()[-1])
+    return Measured(report["code"], out, seconds, report["rss_kib"] / 1024)

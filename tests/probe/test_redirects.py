@@ -124,3 +124,30 @@ def test_redirects_endless_chain_stops_after_ten() -> None:
     error = json.loads(done.stdout)["results"][0]["error"]
     assert error == {"kind": "http", "message": "more than 10 redirects"}
     assert hops == 11
+
+
+def test_redirects_to_another_scheme_are_not_followed() -> None:
+    with scripted_server(_redirecting(302, lambda: "file:///etc/passwd")) as server:
+        done = _run(server.url + "/api/x", "--format", "json")
+    assert done.returncode == 2
+    error = json.loads(done.stdout)["results"][0]["error"]
+    assert error == {"kind": "http", "message": "HTTP 302 to a file: URL: not followed"}
+
+
+def test_redirects_cookies_a_server_sets_stay_with_its_origin() -> None:
+    port: list[int] = []
+
+    def first_plan(request: RecordedRequest) -> Plan:
+        if request.path == "/api/x":
+            headers = (("Location", "/again"), ("Set-Cookie", "from_first=1; Path=/"))
+            return Plan([], status=302, headers=headers)
+        return Plan([], status=302, headers=(("Location", f"http://localhost:{port[0]}/x"),))
+
+    with scripted_server(Plan(sse_tokens(15, 0.02))) as other:
+        port.append(other.port)
+        with scripted_server(first_plan) as first:
+            done = _run(first.url + "/api/x", "--format", "json")
+            again = first.requests[1]
+        assert "cookie" not in other.requests[0].headers
+    assert done.returncode == 0, done.stderr
+    assert again.headers.get("cookie") == "from_first=1"  # same origin: kept

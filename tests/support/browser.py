@@ -8,7 +8,6 @@ async API runs on a private event loop in a thread of its own).
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 import threading
@@ -218,10 +217,3 @@ def running_browser(*, http2: bool) -> Iterator[Browser]:
         yield browser
     finally:
         browser.close()
-
-
-def describe(reading: BrowserReading) -> str:
-    """A one-line summary for test failure messages."""
-    return json.dumps(
-        {"protocol": reading.protocol, "chunks": len(reading.times), "error": reading.error}
-    )

@@ -10,16 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from versectl.commands.options import FormatOption, ModelOption
 from versectl.errors import InputError
 from versectl.exit_codes import ExitCode
-from versectl.report.output import (
-    OutputFormat,
-    emit_json,
-    json_file_problem,
-    stderr_console,
-    stdout_console,
-    write_json_file,
-)
+from versectl.report.formats import OutputFormat
 
 if TYPE_CHECKING:
     from versectl.probe.runner import ProbeOutcome, ProbePlan
@@ -86,6 +80,15 @@ def command(
         Path | None,
         typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
     ] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolve",
+            help="HOST:PORT:ADDRESS: connect to ADDRESS for HOST:PORT, with Host and TLS SNI "
+            "still HOST (as curl --resolve); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     http2: Annotated[
         bool,
         typer.Option(
@@ -106,17 +109,8 @@ def command(
             show_default=False,
         ),
     ] = None,
-    model: Annotated[
-        str | None,
-        typer.Option(
-            "--model",
-            help="The model name the --app body asks for (e.g. llama3.2).",
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
-    ] = OutputFormat.table,
+    model: ModelOption = None,
+    output_format: FormatOption = OutputFormat.table,
     json_file: Annotated[
         Path | None,
         typer.Option(help="Also write the JSON document to this file (with either --format)."),
@@ -135,6 +129,7 @@ def command(
     from versectl.probe.protocol import HttpVersion, versions_to_probe
     from versectl.probe.request import build_request, parse_url
     from versectl.probe.runner import ProbePlan
+    from versectl.report.output import emit_json, json_file_problem, stdout_console, write_json_file
     from versectl.report.probe import outcome_json, render_outcome
 
     if http2 and http1_1:
@@ -152,6 +147,7 @@ def command(
         insecure=insecure,
         app=profile,
         model=model,
+        resolve=resolve,
     )
     if profile is not None and model is None and data is None:
         request = with_listed_model(profile, request)  # the server's first model, not a guess
@@ -182,6 +178,7 @@ def command(
 
 def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
     from versectl.probe.runner import run_plan
+    from versectl.report.output import stderr_console
     from versectl.report.probe_live import LiveView
 
     if output_format is OutputFormat.json or not stderr_console().is_terminal:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
@@ -42,6 +43,11 @@ class FixTarget:
     source: tuple[int, tuple[str, ...]] | None = None
     """insert: the catch-all location (line, args) in this file that served the URIs; the new
     block proxies where it proxies, with its headers."""
+    outside: tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]] | None = None
+    """insert, the catch-all written in another file (an included snippet): its place, its
+    match and its own simple statements (name, args), to copy in the same way."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """rewrite: the literal `set` values in the block's scope (model.variables.literal_sets)."""
 
 
 @dataclass
@@ -144,14 +150,13 @@ def _inherited(target: FixTarget) -> Inherited:
 
 def _rewrite(ctx: _Context, target: FixTarget) -> BlockChange:
     args = list(target.args) if target.args is not None else None
-    location = find_statement(ctx.nodes, "location", target.line, args)
-    if location is None and args is not None:  # the model's lexer may unquote args differently
-        location = find_statement(ctx.nodes, "location", target.line)
+    location = find_statement(ctx.nodes, "location", target.line, args)  # one lexer: same args
     if location is None:
         raise FixError(f"{ctx.path}:{target.line}: no location block starts on this line")
     merged = merge(
         ctx.text, ctx.path, location, load_template(), port=ctx.port, upstreams=ctx.upstreams,
         include_reader=ctx.include_reader, inherited=_inherited(target), unit=ctx.layout.unit,
+        variables=dict(target.variables),
     )  # fmt: skip
     match = " ".join(location.args)
     action: Literal["rewrite", "unchanged"] = "unchanged" if merged.already_good else "rewrite"
@@ -167,18 +172,9 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
     if any(child.name == "return" for child in children):
         note = "this server answers every request with `return` (a redirect?): nothing to add"
         return BlockChange(target, "skipped", "", notes=[note])
-    source = None
-    if target.source is not None:
-        source = find_statement(ctx.nodes, "location", target.source[0], list(target.source[1]))
-    if source is not None and any(s.name == "proxy_pass" for s in statements(source.block or [])):
-        as_is = merge(
-            text, path, source, load_template(), port=ctx.port, upstreams=ctx.upstreams,
-            include_reader=ctx.include_reader, inherited=_inherited(target), unit=layout.unit,
-        )  # fmt: skip
-        if as_is.already_good:  # the catch-all streams the chat already: leave it be
-            return BlockChange(
-                target, "unchanged", " ".join(source.args), as_is, anchor=source.start
-            )
+    copied, origin, as_is = _catch_all(ctx, target)
+    if as_is is not None:  # the catch-all streams the chat already: leave it be
+        return as_is
     prefix = common_prefix(target.uris)
     header = ["location", prefix]
     if _regex_may_win(children, target.uris):
@@ -192,11 +188,11 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
     server_indent = statement_indent(text, server, _line_indent(text, server.start))
     indent = server_indent + layout.unit
     notes: list[str] = []
-    if source is not None and any(s.name == "proxy_pass" for s in statements(source.block or [])):
-        scratch = _copied_block(text, source, header, indent, layout)
+    if copied is not None:
+        scratch = _copied_block(copied, origin[1], header, indent, layout)
         notes.append(
-            f"the new block proxies where location {' '.join(source.args)} (line {source.line}) "
-            "does, with its headers and settings"
+            f"the new block proxies where location {origin[1]} ({origin[0]}) does, with its "
+            "headers and settings"
         )
     else:
         scratch = indent + render_location(
@@ -214,6 +210,7 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
         include_reader=ctx.include_reader, inherited=_inherited(target), unit=layout.unit,
     )  # fmt: skip
     block = apply_edits(scratch, merged.edits)[len(indent) :]
+    _unnumbered(merged)  # its line numbers count in the scratch block, not in the file
     nl = layout.newline
     locations = [child for child in children if child.name == "location"]
     if locations:
@@ -231,6 +228,12 @@ def _insert(ctx: _Context, target: FixTarget) -> BlockChange:
         anchor_in_edit=insertion.index(block),
     )  # fmt: skip
     return change
+
+
+def _unnumbered(merged: MergeResult) -> None:
+    for changes in (merged.replaced, merged.same, merged.kept_changes, merged.dropped):
+        changes[:] = [dataclasses.replace(change, line=0) for change in changes]
+    merged.notes = [re.sub(r"^line \d+: ", "", note) for note in merged.notes]
 
 
 def common_prefix(uris: Sequence[str]) -> str:
@@ -251,22 +254,72 @@ def common_prefix(uris: Sequence[str]) -> str:
     return prefix if prefix.startswith("/") else "/" + prefix
 
 
+_NOT_COPIED = frozenset({"location", "try_files", "return"})
+"""Nested locations stay under the catch-all; try_files/return would answer instead of the proxy."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Copied:
+    """One statement of the catch-all, as it is written (or rendered, from another file)."""
+
+    name: str
+    args: tuple[str, ...]
+    source: str
+
+
+def _catch_all(
+    ctx: _Context, target: FixTarget
+) -> tuple[list[_Copied] | None, tuple[str, str], BlockChange | None]:
+    """The catch-all's statements to copy when it proxies (else None), where it is and its
+    match, and an "unchanged" change when the catch-all streams already."""
+    template, inherited = load_template(), _inherited(target)
+    if target.source is not None:
+        found = find_statement(ctx.nodes, "location", target.source[0], list(target.source[1]))
+        if found is not None and any(s.name == "proxy_pass" for s in statements(found.block or [])):
+            copied = [
+                _Copied(s.name, tuple(s.args), ctx.text[s.start : s.end])
+                for s in statements(found.block or [])
+                if s.name not in _NOT_COPIED
+            ]
+            as_is = merge(
+                ctx.text, ctx.path, found, template, port=ctx.port, upstreams=ctx.upstreams,
+                include_reader=ctx.include_reader, inherited=inherited, unit=ctx.layout.unit,
+            )  # fmt: skip
+            origin = (f"line {found.line}", " ".join(found.args))
+            unchanged = BlockChange(target, "unchanged", origin[1], as_is, anchor=found.start)
+            return copied, origin, unchanged if as_is.already_good else None
+    if target.outside is not None:
+        where, match, simple = target.outside
+        copied = [
+            _Copied(name, args, " ".join([name, *(quote_word(a) for a in args)]) + ";")
+            for name, args in simple
+            if name not in _NOT_COPIED
+        ]
+        if any(c.name == "proxy_pass" for c in copied):
+            scratch = "location / {\n" + "".join(f"    {c.source}\n" for c in copied) + "}\n"
+            (block,) = statements(parse(scratch, where))
+            as_is = merge(
+                scratch, where, block, template, port=ctx.port, upstreams=ctx.upstreams,
+                include_reader=ctx.include_reader, inherited=inherited, unit="    ",
+            )  # fmt: skip
+            unchanged = BlockChange(target, "unchanged", match, as_is)
+            return copied, (where, match), unchanged if as_is.already_good else None
+    return None, ("", ""), None
+
+
 def _copied_block(
-    text: str, source: Statement, header: list[str], indent: str, layout: Layout
+    copied: list[_Copied], old_prefix: str, header: list[str], indent: str, layout: Layout
 ) -> str:
     """A new location holding the catch-all's own statements (not its nested locations), its
     proxy_pass URI part adjusted so the new prefix maps to the same backend path."""
-    assert source.block is not None
     nl, child = layout.newline, indent + layout.unit
     lines = [indent + " ".join(quote_word(word) for word in header) + " {"]
-    for statement in statements(source.block):
-        if statement.name in ("location", "try_files", "return"):
-            continue
+    for statement in copied:
         if statement.name == "proxy_pass" and len(statement.args) == 1:
-            url = _moved_uri_part(statement.args[0], source.args[-1], header[-1])
+            url = _moved_uri_part(statement.args[0], old_prefix.split()[-1], header[-1])
             lines.append(f"{child}proxy_pass {quote_word(url)};")
             continue
-        lines.append(child + text[statement.start : statement.end])
+        lines.append(child + statement.source)
     return nl.join([*lines, indent + "}"])
 
 

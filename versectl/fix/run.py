@@ -49,6 +49,10 @@ class FixOptions:
     nginx_conf: Path | None = None
     force: bool = False
     """Change a block several servers share (a snippet they all include)."""
+    host: str | None = None
+    """--host: fix the server a request with this Host/SNI reaches (check's selection)."""
+    port: tuple[str | None, int] | None = None
+    """--port [ADDRESS:]PORT: the listener that request arrives on."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +86,12 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
     """Plan the fix and, with `options.write`, apply it. Raises VersectlError subclasses."""
     if options.reload and not options.write:
         raise InputError("--reload needs --write (nothing is reloaded after a dry run)")
+    for uri in options.uris:  # the same rule as check's --uri, plus what a location cannot hold
+        if not uri.startswith("/") or any(ch.isspace() or not ch.isprintable() for ch in uri):
+            raise InputError(
+                f"--uri {uri!r}: a request path starts with '/' and has no spaces or control "
+                "characters"
+            )
     binary = find_nginx(options.nginx)
     backend = resolve_backend_port(options.backend_port, options.compose)
     if options.path is not None:
@@ -93,8 +103,9 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
     else:
         config = load_config([str(options.nginx_conf)] if options.nginx_conf else None)
     found = find_targets(
-        config, str(options.path) if options.path else None, options.uris, options.server_name
-    )
+        config, str(options.path) if options.path else None, options.uris, options.server_name,
+        host=options.host, port=options.port,
+    )  # fmt: skip
     if options.path is None:
         path = Path(found.path)
         text = read_config_text(path)
@@ -106,7 +117,9 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
         upstreams=set(upstreams(config)), include_reader=include_reader(conf_dir),
     )  # fmt: skip
     if plan.changed:
-        verify_plan(config, plan, options.uris, options.server_name)
+        verify_plan(
+            config, plan, options.uris, options.server_name, host=options.host, port=options.port
+        )
     outcome = FixOutcome(path, plan, backend, unified_diff(plan), main, binary)
     outcome.notes.extend([*config.warnings, *notes])
     if not options.write or not plan.changed:
@@ -156,13 +169,16 @@ def _errors_after(
             config,
             CheckOptions(
                 uris=options.uris, server_name=options.server_name,
-                backend_port=backend.port, offline=True,
+                backend_port=backend.port, offline=True, host=options.host, port=options.port,
             ),
         )  # fmt: skip
     except VersectlError:  # the write stands; the report says the re-check did not run
         return None
     try:  # the fixed blocks, found again as the first time (their lines may have moved)
-        found = find_targets(config, str(path), options.uris, options.server_name)
+        found = find_targets(
+            config, str(path), options.uris, options.server_name,
+            host=options.host, port=options.port,
+        )  # fmt: skip
     except VersectlError:
         return None
     real = os.path.realpath(path)

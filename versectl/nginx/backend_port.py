@@ -1,8 +1,7 @@
-"""The port the backend really listens on: --backend-port, else the published port of the
-backend service in a docker compose file (./docker-compose.prod.yml by default; with a known
-app's image, that service), else the --app profile's usual port, else 7776.
-Compose's port syntax is read as the compose spec writes it: short and long form, ranges,
-protocols, `${VAR:-default}` interpolation from the environment and the `.env` beside it."""
+"""The port the backend really listens on: --backend-port, else the port the backend service
+publishes in a docker compose file (./docker-compose.prod.yml by default; with a known app's
+image, that service; the compose spec's port syntax with `${VAR:-default}` interpolation), else
+the --app profile's usual port, else 7776."""
 
 from __future__ import annotations
 
@@ -15,12 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from versectl.defaults import BACKEND_PORT
 from versectl.errors import InputError
 
 if TYPE_CHECKING:
     from versectl.apps.profile import AppProfile
 
-DEFAULT_PORT = 7776
+DEFAULT_PORT = BACKEND_PORT
 DEFAULT_COMPOSE = "docker-compose.prod.yml"
 MAX_COMPOSE_BYTES = 1024 * 1024
 """Compose files are kilobytes; this keeps `--compose /dev/zero` from filling memory."""

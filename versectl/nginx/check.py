@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from versectl.errors import InputError
+from versectl.defaults import CHAT_URIS, HEARTBEAT_S
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
 from versectl.nginx.directive import Directive
@@ -17,6 +17,7 @@ from versectl.nginx.model import (
     Effective,
     ListenerModel,
     LocationMatch,
+    ServerListeners,
     Target,
     resolve_handler,
     select_locations,
@@ -26,18 +27,18 @@ from versectl.nginx.model import (
 )
 from versectl.nginx.model.server_select import (
     ServerChoice,
-    listeners_for,
     normalize_host,
-    select_server,
+    reached_servers,
 )
+from versectl.nginx.model.variables import literal_sets
 from versectl.nginx.port_evidence import weigh
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
 if TYPE_CHECKING:
     from versectl.apps.profile import AppProfile
 
-DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
-DEFAULT_HEARTBEAT = 15.0
+DEFAULT_URIS = CHAT_URIS
+DEFAULT_HEARTBEAT = HEARTBEAT_S
 
 
 @dataclass(frozen=True)
@@ -58,11 +59,14 @@ class CheckOptions:
     """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
     app: AppProfile | None = None
     """--app (or the app a compose file runs): its port when nothing more precise says one."""
+    tls: bool | None = None
+    """Only listeners that speak TLS (True) or plain HTTP (False): the scheme of doctor's URL
+    (all listeners where none of the selected ones does)."""
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What `check nginx` found; `to_json()` is the CONTRACT's document."""
+    """What `check nginx` found (its JSON document: versectl.report.check_json)."""
 
     config: LoadedConfig
     backend: BackendPort
@@ -110,55 +114,6 @@ class CheckResult:
                 counts[key][found.severity.value] += 1
         return [(loc, counts[key]) for key, loc in first.items()]
 
-    def to_json(self) -> dict[str, object]:
-        app = {"app": self.backend.app} if self.backend.app not in (None, "verse") else {}
-        return {
-            "version": 1,
-            **app,
-            "files": list(self.files),
-            "backend_port": self.backend.port,
-            "backend_port_source": self.backend.source,
-            "locations": [location_json(loc) for loc in self.locations],
-            "findings": [f.to_json() for f in self.findings],
-            "summary": self.summary(),
-            "servers": [server_json(loc, counts) for loc, counts in self.per_server()],
-            "selection": (
-                None if self.selection is None else [c.to_json() for c in self.selection]
-            ),
-        }
-
-
-def server_json(loc: CheckedLocation, counts: dict[str, int]) -> dict[str, object]:
-    """A judged server: where it is, its listeners, who reaches it, its own summary."""
-    server = loc.match.server
-    return {
-        "file": server.file,
-        "line": server.line,
-        "server_names": list(loc.match.server_names),
-        "listeners": loc.listeners.to_json(),
-        "clients": [c.value for c in loc.clients],
-        "summary": counts,
-    }
-
-
-def location_json(loc: CheckedLocation) -> dict[str, object]:
-    match = loc.match
-    handler = loc.settings.handler()
-    location = match.location
-    return {
-        "file": loc.file,
-        "line": loc.line,
-        "server_names": list(match.server_names),
-        "listen": list(match.listen),
-        "match": " ".join(location.args) if location is not None else None,
-        "uris": list(loc.uris),
-        "proxy_pass": handler.value if handler is not None else None,
-        "targets": [t.to_json() for t in loc.targets],
-        "listeners": loc.listeners.to_json(),
-        "clients": [c.value for c in loc.clients],
-        "ssl_buffer_size": loc.listeners.ssl_buffer_size.value if loc.listeners.tls else None,
-    }
-
 
 def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     """Evaluate `config` for `options.uris` with every rule of the catalog."""
@@ -197,6 +152,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         server_name=options.server_name,
         websockets=sockets,
         websocket_ping=(app.websocket_ping or app.heartbeat) if app is not None else 25.0,
+        selected=_selected(model, only),
     )
     ctx.notes.extend([*subpath_notes, *evidence_notes])
     findings: list[Finding] = []
@@ -241,18 +197,20 @@ def _app_uris(
     return uris, [note]
 
 
+def _selected(
+    model: ListenerModel, only: list[Directive] | None
+) -> tuple[ServerListeners, ...] | None:
+    """The selected servers (once each, a server may be reached on several listeners)."""
+    if only is None:
+        return None
+    return tuple(model.for_server(s) for s in {id(s): s for s in only}.values())
+
+
 def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoice, ...] | None:
     """The servers a request for --host/--port reaches (one per listener), or None: all."""
     if options.host is None and options.port is None:
         return None
-    address, port = options.port if options.port is not None else (None, None)
-    listeners = listeners_for(model, port, address)
-    if not listeners:
-        where = f"{address}:{port}" if address else str(port)
-        raise InputError(f"--port {where}: no server listens there")
-    host = normalize_host(options.host) if options.host is not None else None
-    choices = [select_server(listener, host) for listener in listeners]
-    return tuple({id(c.server): c for c in reversed(choices)}.values())[::-1]
+    return reached_servers(model, options.host, options.port, options.tls)
 
 
 def checked_locations(
@@ -272,7 +230,8 @@ def checked_locations(
         handler = settings.handler()
         targets: tuple[Target, ...] = ()
         if handler is not None:
-            targets = tuple(resolve_handler(handler.directives[-1], ups))
+            values = literal_sets(first.chain)
+            targets = tuple(resolve_handler(handler.directives[-1], ups, values))
         result.append(
             CheckedLocation(
                 match=first,

@@ -32,6 +32,9 @@ class Directive:
 
     def children(self, name: str) -> Iterator[Directive]:
         """The direct children called `name` (none for a simple directive), in order."""
+        block = self.block or ()
+        if len(block) <= _SCAN:
+            return (child for child in block if child.name == name)
         index = self._index
         if index is None:
             index = self._build_index()
@@ -52,6 +55,10 @@ class Directive:
         args = " ".join(_quote(arg) for arg in self.args)
         head = f"{self.name} {args}".rstrip()
         return f"{head} {{ ... }}" if self.block is not None else f"{head};"
+
+
+_SCAN = 8
+"""Blocks this small are scanned: cheaper than a dict per block (most locations are small)."""
 
 
 def _quote(arg: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import glob as _glob
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,14 @@ from versectl.nginx.directive import Directive
 from versectl.nginx.lexer import MAX_DEPTH, Token
 from versectl.nginx.parse import MAIN, Context, guess_context, lex, parse_tokens
 
-__all__ = ["ConfigLoadError", "ConfigParseError", "Directive", "LoadedConfig", "load_config"]
+__all__ = [
+    "ConfigLoadError",
+    "ConfigParseError",
+    "Directive",
+    "LoadedConfig",
+    "load_config",
+    "load_replaced",
+]
 
 _DEFAULT_PREFIX = "/etc/nginx"
 
@@ -47,19 +55,26 @@ def load_config(source_paths: Sequence[str] | None = None) -> LoadedConfig:
         raise ConfigLoadError("no config path given")
     else:
         source_set = sources.from_paths(source_paths)
-    # The tree is a million acyclic objects on a big config: the cyclic collector has nothing
-    # to find in it, yet rescanned it on every full collection, during the load and after
-    # (the rules allocate a lot): 40 % of the time. So no collection while loading, and the
-    # finished tree goes to the permanent generation (refcounting still frees it).
+    # A big config is a million acyclic objects, all alive until the end: the cyclic
+    # collector finds nothing in them, yet its full collections kept rescanning the growing
+    # tree (30 % of the load time on 15 MiB). Refcounting frees everything here anyway.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        config = _Loader(source_set).load()
+        return _Loader(source_set).load()
     finally:
         if enabled:
             gc.enable()
-    gc.freeze()
-    return config
+
+
+def load_replaced(config: LoadedConfig, path: str, text: str) -> LoadedConfig:
+    """`config` loaded again with `text` as the text of `path` (under every name it was read
+    as, links followed), every other file read again through the same guards (fix verifies
+    its candidate text with this before anything is written)."""
+    real = os.path.realpath(path)
+    texts = {name: text for name in config.files if os.path.realpath(name) == real}
+    texts.setdefault(os.path.normpath(Path(path).absolute()), text)
+    return _Loader(sources.SourceSet(entries=[config.main_file], texts=texts)).load()
 
 
 MAX_INCLUDE_DEPTH = 50
@@ -103,11 +118,7 @@ class _Loader:
         # with the spliced size, not the bytes on disk, so that is what the cap bounds.
         self.spliced += size
         if self.spliced > sources.MAX_CONFIG_BYTES:
-            raise ConfigLoadError(
-                f"{where}: with its includes spliced in, the config is over "
-                f"{sources.MAX_CONFIG_BYTES // 1024 // 1024} MiB (files included many times "
-                "over?); versectl checks configs up to that size"
-            )
+            raise _too_big(where)
 
     def _text(self, path: str) -> str:
         # the text, not its tokens, is kept: a token costs ~100 bytes, a character one
@@ -117,8 +128,14 @@ class _Loader:
         return self.texts[path]
 
     def _expand_file(
-        self, path: str, ctx: Context, stack: tuple[str, ...], toks: list[Token] | None = None
+        self,
+        path: str,
+        ctx: Context,
+        stack: tuple[str, ...],
+        toks: list[Token] | None = None,
+        base: int = 0,
     ) -> _Expanded:
+        """`path` spliced for context `ctx`; `base`: how deep the including blocks nest."""
         key = (path, ctx)
         done = self.expanded.get(key)
         if done is not None:
@@ -127,13 +144,13 @@ class _Loader:
         if toks is None:
             toks = lex(text, path)
         parsed = parse_tokens(toks, path, ctx)
-        has_include = any(t == "include" and not q for t, _line, q in toks)
+        has_include = any(t[0] == "include" and not t[2] for t in toks)
         del toks
         if not has_include:
             # nothing to splice: the parsed tree is final (the lexer bounded its depth)
             result = _Expanded(parsed, len(text), _depth(parsed))
         else:
-            expander = _Expansion(self, (*stack, path), len(text))
+            expander = _Expansion(self, (*stack, path), len(text), base)
             block, depth = expander.block(parsed, ctx)
             result = _Expanded(block, expander.size, depth)
         self.expanded[key] = result
@@ -154,10 +171,13 @@ class _Expansion:
     """Splicing the includes of one file; sizes and depths come from the (memoized) included
     files, so a file included a million times over costs one parse and one addition each."""
 
-    def __init__(self, loader: _Loader, stack: tuple[str, ...], size: int) -> None:
+    def __init__(self, loader: _Loader, stack: tuple[str, ...], size: int, base: int) -> None:
         self.loader = loader
         self.stack = stack
         self.size = size
+        self.base = base
+        """Blocks around the include of this file: the depth limit is checked on the way down
+        (40 shallow files chained by includes must not recurse 1,200 levels first)."""
 
     def block(
         self, block: tuple[Directive, ...], ctx: Context, level: int = 0
@@ -173,6 +193,8 @@ class _Expansion:
                     out += included.block
                     depth = max(depth, included.depth)
             elif stmt.block is not None:
+                if self.base + level + 1 > MAX_DEPTH:
+                    raise _too_deep(stmt)
                 inner, inner_depth = self.block(stmt.block, _enter(stmt.name, ctx), level + 1)
                 out.append(Directive(stmt.name, stmt.args, stmt.file, stmt.line, inner))
                 depth = max(depth, inner_depth + 1)
@@ -190,17 +212,12 @@ class _Expansion:
                 stmt.file,
                 stmt.line,
             )
-        included = self.loader._expand_file(target, ctx, self.stack)
-        if included.depth + level > MAX_DEPTH:
-            raise ConfigParseError(
-                f"with {target} included here, blocks nest more than {MAX_DEPTH} deep "
-                "(versectl's limit; real configs nest under 10)",
-                stmt.file,
-                stmt.line,
-            )
+        included = self.loader._expand_file(target, ctx, self.stack, base=self.base + level)
+        if self.base + level + included.depth > MAX_DEPTH:  # a file expanded before, or flat
+            raise _too_deep(stmt)
         self.size += included.size
-        if self.size > sources.MAX_CONFIG_BYTES:
-            self.loader._count(self.size, stmt.where)
+        if self.size > sources.MAX_CONFIG_BYTES:  # this file alone, before the total
+            raise _too_big(stmt.where)
         return included
 
     def _resolve(self, stmt: Directive) -> list[str]:
@@ -230,6 +247,23 @@ class _Expansion:
         raise ConfigParseError(
             f'open() "{candidates[0]}" failed (no such file)', stmt.file, stmt.line
         )
+
+
+def _too_deep(stmt: Directive) -> ConfigParseError:
+    return ConfigParseError(
+        f"with its includes spliced in, blocks nest more than {MAX_DEPTH} deep here "
+        "(versectl's limit; real configs nest under 10)",
+        stmt.file,
+        stmt.line,
+    )
+
+
+def _too_big(where: str) -> ConfigLoadError:
+    return ConfigLoadError(
+        f"{where}: with its includes spliced in, the config is over "
+        f"{sources.MAX_CONFIG_BYTES // 1024 // 1024} MiB (files included many times over?); "
+        "versectl checks configs up to that size"
+    )
 
 
 def _depth(block: tuple[Directive, ...]) -> int:

@@ -113,10 +113,12 @@ def _join(base: str, name: str) -> str:
 
 
 def _unreadable(path: str, exc: OSError) -> str:
-    who = f"uid {os.geteuid()}"
+    if not isinstance(exc, PermissionError):
+        return f"{path}: cannot read ({exc.strerror or exc})"
     return (
-        f"{path}: cannot read ({exc.strerror}, as {who}); what it holds cannot be checked: "
-        "run as a user that can read it (sudo), or `sudo nginx -T | versectl check nginx -`"
+        f"{path}: cannot read ({exc.strerror}, as uid {os.geteuid()}); what it holds cannot be "
+        "checked: run as a user that can read it (sudo), or `sudo nginx -T | versectl check "
+        "nginx -`"
     )
 
 

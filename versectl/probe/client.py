@@ -119,10 +119,16 @@ class _TimedStream(httpcore.AsyncNetworkStream):
 
 
 class _TimedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, clock: _ReadClock, connect_to: tuple[str, int] | None = None) -> None:
+    def __init__(
+        self,
+        clock: _ReadClock,
+        connect_to: tuple[str, int] | None = None,
+        resolve: tuple[tuple[str, int, str], ...] = (),
+    ) -> None:
         self._inner = httpcore.AnyIOBackend()
         self._clock = clock
         self._connect_to = connect_to
+        self._resolve = {(host, port): address for host, port, address in resolve}
 
     async def connect_tcp(
         self,
@@ -134,6 +140,9 @@ class _TimedBackend(httpcore.AsyncNetworkBackend):
     ) -> httpcore.AsyncNetworkStream:
         if self._connect_to is not None:
             host, port = self._connect_to
+        else:
+            # --resolve: only the TCP address changes; httpcore sends Host and SNI from the URL
+            host = self._resolve.get((host.lower(), port), host)
         stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         self._clock.connected_ns = time.perf_counter_ns()
         return _TimedStream(stream, self._clock)
@@ -163,7 +172,7 @@ class _TimedTransport(httpx.AsyncHTTPTransport):
             max_connections=4,
             http1=not http2 or tls,
             http2=http2,
-            network_backend=_TimedBackend(clock, request.connect_to),
+            network_backend=_TimedBackend(clock, request.connect_to, request.resolve),
         )
 
 
@@ -257,6 +266,10 @@ async def _send(
             hop = next_hop(request, hop, response.status_code, location)
         except httpx.InvalidURL:
             raise ProbeError("http", f"HTTP {response.status_code}: bad Location") from None
+        if hop.url.scheme not in ("http", "https"):
+            raise ProbeError(
+                "http", f"HTTP {response.status_code} to a {hop.url.scheme}: URL: not followed"
+            )
         record.redirects.append(
             Redirect(response.status_code, str(response.url), location, hop.dropped)
         )

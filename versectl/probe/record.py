@@ -66,6 +66,9 @@ class ProbeRequest:
     connect_to: tuple[str, int] | None = None
     """Connect here instead of the URL's host (curl's --connect-to): the URL, its Host header,
     TLS SNI and certificate check stay the public name (doctor's probe of the local nginx)."""
+    resolve: tuple[tuple[str, int, str], ...] = ()
+    """(host, port, address): connect to `address` for `host:port`; Host and TLS SNI stay the
+    URL's (curl's --resolve)."""
 
 
 @dataclass

@@ -5,6 +5,7 @@ verse_backend's chat URIs get a default body, so `versectl probe-stream URL` wor
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
@@ -43,6 +44,20 @@ def parse_url(url: str, what: str = "URL") -> httpx.URL:
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise InputError(f"{what} {url!r}: port {parsed.port} is out of range")
     return parsed
+
+
+def parse_resolve(text: str) -> tuple[str, int, str]:
+    """`--resolve HOST:PORT:ADDRESS` (curl's spelling; ADDRESS an IP, IPv6 in brackets or not)."""
+    host, _, rest = text.partition(":")
+    port_text, _, address = rest.partition(":")
+    usage = InputError(f"--resolve {text!r}: expected HOST:PORT:ADDRESS (an IP address)")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise usage
+    try:
+        ip = ipaddress.ip_address(address.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        raise usage from None
+    return host.lower().rstrip("."), int(port_text), str(ip)
 
 
 def default_body(url: httpx.URL) -> bytes | None:
@@ -131,10 +146,12 @@ def build_request(
     insecure: bool = False,
     app: AppProfile | None = None,
     model: str | None = None,
+    resolve: list[str] | None = None,
 ) -> ProbeRequest:
     """`app` (--app): its endpoint for the URL's path gives the default body (with `model`,
     --model) and the token framing; verse keeps its own defaults."""
     parsed = parse_url(url)
+    resolved = tuple(parse_resolve(item) for item in resolve or [])
     spec = app.stream_for(parsed.path) if app is not None and app.name != "verse" else None
     if data is not None:
         body: bytes | None = read_body(data)
@@ -160,4 +177,5 @@ def build_request(
         connect_timeout=connect_timeout,
         insecure=insecure,
         framing=spec.framing if spec is not None else None,
+        resolve=resolved,
     )

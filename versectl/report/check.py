@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rich.text import Text
-
 from versectl.nginx.check import CheckResult
 from versectl.nginx.clients import names as client_names
 from versectl.nginx.finding import Finding, Severity
-from versectl.nginx.model import Effective
+from versectl.nginx.model import Effective, Target
 from versectl.nginx.model.select import server_names as server_names_of
 from versectl.nginx.rules.base import CheckedLocation
 from versectl.nginx.rules.conditions import module_prefix
+from versectl.report.check_json import check_json
 from versectl.report.output import (
     OutputFormat,
     emit_json,
@@ -21,6 +20,7 @@ from versectl.report.output import (
     stdout_console,
     write_plain,
 )
+from versectl.report.styled import Styled, surely_plain
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _MARK = {"error": "x", "warning": "!", "info": "i"}
@@ -31,10 +31,10 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
     for note in result.notes:
         print_warning(note)
     if output_format == OutputFormat.json:
-        emit_json(result.to_json())
+        emit_json(check_json(result))
         return
-    # one Text printed once: rich's per-print cost matters for a config with 500 servers
-    out = Text()
+    # collected, then printed once: rich's per-print cost matters for a config with 500 servers
+    out = Styled()
     _header(out, result)
     by_location: dict[tuple[str | None, int | None], list[Finding]] = {}
     for found in result.findings:
@@ -48,15 +48,18 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
             _finding(out, found, "  ")
         out.append("\n")
     _summary(out, result)
+    if surely_plain():
+        write_plain(out.plain)
+        return
     console = stdout_console()
     if console.color_system is None:
-        # piped or NO_COLOR: rich would only strip the styles, slowly for 500 servers
+        # NO_COLOR or a dumb terminal: rich would only strip the styles, slowly for 500 servers
         write_plain(out.plain)
     else:
-        console.print(out, soft_wrap=True, end="")
+        console.print(out.to_rich(), soft_wrap=True, end="")
 
 
-def _header(out: Text, result: CheckResult) -> None:
+def _header(out: Styled, result: CheckResult) -> None:
     config = result.config
     files = len(config.files)
     source = {"flag": "--backend-port", "default": "default"}.get(
@@ -85,7 +88,7 @@ def _header(out: Text, result: CheckResult) -> None:
     out.append("\n")
 
 
-def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
+def _location(out: Styled, loc: CheckedLocation, findings: list[Finding]) -> None:
     match = loc.match
     names = " ".join(n or '""' for n in match.server_names)
     location = match.location
@@ -115,7 +118,7 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
     if handler is None:
         out.append("    forwards nowhere (no proxy_pass)\n", style="dim")
     else:
-        targets = ", ".join(_target(t.to_json()) for t in loc.targets) or "?"
+        targets = ", ".join(_target(t) for t in loc.targets) or "?"
         out.append(f"    {handler.describe()} -> {targets}\n")
         for name in _shown(settings, module_prefix(settings)):
             out.append(f"    {settings[name].describe()}\n", style="dim")
@@ -126,7 +129,7 @@ def _location(out: Text, loc: CheckedLocation, findings: list[Finding]) -> None:
     out.append("\n")
 
 
-def _defaults(out: Text, loc: CheckedLocation) -> None:
+def _defaults(out: Styled, loc: CheckedLocation) -> None:
     """Where servers share an address:port: who gets requests by IP or an unknown name (the
     address:port's default server), since a test by IP then judges another server."""
     for listener in loc.listeners.listeners:
@@ -166,15 +169,15 @@ def _shown(settings: Effective, prefix: str | None) -> list[str]:
     return names
 
 
-def _target(doc: dict[str, object]) -> str:
-    if doc.get("unresolved"):
-        return str(doc["unresolved"])
-    if doc.get("unix"):
-        return f"unix:{doc['unix']}"
-    return f"{doc['host']}:{doc['port']}"
+def _target(target: Target) -> str:
+    if target.unresolved:
+        return target.unresolved
+    if target.unix:
+        return f"unix:{target.unix}"
+    return f"{target.host}:{target.port}"
 
 
-def _finding(out: Text, found: Finding, indent: str) -> None:
+def _finding(out: Styled, found: Finding, indent: str) -> None:
     severity = found.severity.value
     out.append(indent)
     out.append(f"{_MARK[severity]} {severity} ", style=_STYLE[severity])
@@ -191,7 +194,7 @@ def _finding(out: Text, found: Finding, indent: str) -> None:
             out.append(f"{indent}       {line}\n")
 
 
-def _summary(out: Text, result: CheckResult) -> None:
+def _summary(out: Styled, result: CheckResult) -> None:
     per_server = result.per_server()
     if len(per_server) > 1:
         for loc, counts in per_server:
@@ -206,7 +209,7 @@ def _summary(out: Text, result: CheckResult) -> None:
         out.append("`versectl explain RULE` says why and what to write instead.\n", style="dim")
 
 
-def _counts(out: Text, counts: dict[str, int]) -> None:
+def _counts(out: Styled, counts: dict[str, int]) -> None:
     for index, severity in enumerate(Severity):
         n = counts[severity.value]
         if index:

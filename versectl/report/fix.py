@@ -15,9 +15,9 @@ from versectl.report.output import print_warning
 
 JSON_VERSION = 1
 _ACTION_TEXT = {
-    "rewrite": "rewritten into the known-good block",
-    "insert": "added (only a catch-all or nothing served the chat)",
-    "unchanged": "already good: unchanged",
+    "rewrite": "changed where it holds the stream back",
+    "insert": "added (only a catch-all that holds the stream back, or nothing, served the chat)",
+    "unchanged": "streams already: unchanged",
     "skipped": "skipped",
 }
 
@@ -112,35 +112,43 @@ def warn_if_unvalidated(outcome: FixOutcome) -> None:
 
 def _render_block(change: BlockChange, console: Console) -> None:
     uris = escape(", ".join(change.target.uris))
-    if change.target.kind == "insert":
+    if change.target.kind == "insert" and change.action != "unchanged":
         where = f"server at line {change.target.line}: location {escape(change.match)} for {uris}"
     else:
-        where = f"line {change.target.line}: location {escape(change.match)} (serves {uris})"
+        where = f"location {escape(change.match)} (serves {uris})"
+        if change.line_after:
+            where = f"line {change.line_after}: {where}"
     console.print(f"  {where}: {_ACTION_TEXT[change.action]}")
     merged = change.merge
-    if merged is not None and change.action == "rewrite":
+    if merged is not None and change.action in ("rewrite", "insert"):
         for item in merged.replaced:
             console.print(
-                f"    [red]changed[/]  line {item.line}: {escape(_one_line(item.source))} "
+                f"    [red]changed[/]  {_at(item)}{escape(_one_line(item.source))} "
                 f"{escape(item.reason)}"
             )
         for added in merged.added:
             console.print(f"    [green]added[/]    {escape(added)}")
         for item in merged.kept_changes:
             console.print(
-                f"    [blue]kept[/]     line {item.line}: {escape(_one_line(item.source))}"
+                f"    [blue]kept[/]     {_at(item)}{escape(_one_line(item.source))} "
+                f"({escape(item.reason)})"
             )
         for item in merged.dropped:
             console.print(
-                f"    [yellow]dropped[/]  line {item.line}: {escape(_one_line(item.source))}"
+                f"    [yellow]dropped[/]  {_at(item)}{escape(_one_line(item.source))}"
                 f" ({escape(item.reason)})"
             )
-        if merged.same:
+        if merged.same and change.action == "rewrite":
             console.print(
                 f"    unchanged: {len(merged.same)} line(s) already as in the known-good block"
             )
     for note in [*change.notes, *(merged.notes if merged else [])]:
         console.print(f"    [dim]note:[/] {escape(note)}")
+
+
+def _at(change: Change) -> str:
+    """`line N: `, or nothing for a statement of a new block (line 0)."""
+    return f"line {change.line}: " if change.line else ""
 
 
 def _one_line(source: str) -> str:

@@ -99,7 +99,7 @@ def _logged_in_cookie(url: str, password: str | None = None) -> str:
 
 def _chat_status(url: str, cookie: str) -> int:
     with (
-        httpx.Client(base_url=url, cookies={"verse_session": cookie}) as client,
+        httpx.Client(base_url=url, cookies={"verse_session": cookie}, timeout=30) as client,
         client.stream("POST", CHAT_PATH, json=chat_body()) as response,
     ):
         return response.status_code
@@ -108,7 +108,9 @@ def _chat_status(url: str, cookie: str) -> int:
 def test_session_delete_ends_the_session_on_the_server(backend_url: str) -> None:
     cookie = _logged_in_cookie(backend_url)
     assert _chat_status(backend_url, cookie) == 200
-    with httpx.Client(base_url=backend_url, cookies={"verse_session": cookie}) as client:
+    with httpx.Client(
+        base_url=backend_url, cookies={"verse_session": cookie}, timeout=30
+    ) as client:
         assert client.delete("/api/session").status_code == 200
     # The same cookie value, replayed by anyone who kept it, no longer works.
     assert _chat_status(backend_url, cookie) == 401
@@ -150,7 +152,10 @@ def test_session_cookie_is_an_opaque_token_that_only_the_store_can_honour(
 def _from(url: str, source: str, headers: dict[str, str] | None = None) -> httpx.Client:
     """A client whose connections come from the loopback address `source`."""
     return httpx.Client(
-        base_url=url, transport=httpx.HTTPTransport(local_address=source), headers=headers
+        base_url=url,
+        transport=httpx.HTTPTransport(local_address=source),
+        headers=headers,
+        timeout=30,
     )
 
 

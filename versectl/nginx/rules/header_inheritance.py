@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective
 from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "header-inheritance"
 severity = Severity.warning
+family = Family.routing
 summary = "a location's proxy_set_header drops the headers set at an outer level"
 explain = """\
 ## What it does
@@ -64,8 +66,11 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
             defining = own.level
             # the settings one level further out than the level that defines the list
             first = own.directives[0]
+            # children() is indexed by name: scanning block.block was every server of http
             cut = max(
-                i for i, block in enumerate(chain) if any(s is first for s in block.block or ())
+                i
+                for i, block in enumerate(chain)
+                if any(s is first for s in block.children(first.name))
             )
             outer = Effective(chain[:cut])[directive]
             if not outer.directives:

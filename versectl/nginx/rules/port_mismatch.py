@@ -9,9 +9,11 @@ from collections.abc import Iterable
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Target
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "port-mismatch"
 severity = Severity.error
+family = Family.routing
 summary = "proxy_pass points at a local port other than the backend's"
 explain = """\
 ## What it does

@@ -9,9 +9,11 @@ from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective, format_seconds, parse_time
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding
 from versectl.nginx.rules.conditions import anchor
+from versectl.nginx.rules.family import Family
 
 name = "websocket-upgrade"
 severity = Severity.error
+family = Family.routing
 summary = "the app's WebSocket location lacks the Upgrade headers or a long enough timeout"
 explain = """\
 ## What it does
