@@ -44,6 +44,11 @@ COMMANDS = (
         "versectl.commands.doctor:command",
         "Check + probe (direct and through nginx) + advice, in one report.",
     ),
+    LazyCommand(
+        "apps",
+        "versectl.commands.apps:command",
+        "List the app profiles for --app: name, streaming URIs, usual backend port, framing.",
+    ),
 )
 """Every command, in --help order; each module is imported only when its command runs."""
 

@@ -42,6 +42,8 @@ class Diagnosis:
     """(kind, message) when the probe could not even start (e.g. --login failed)."""
     advice: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+    local: list[StreamAnalysis] | None = None
+    """The same request to this machine's nginx (same Host/SNI): what the hops in front do."""
     reached: list[str] = field(default_factory=list)
     """Which server block the URL's request reaches, and why (versectl.nginx.url_reach)."""
 
@@ -126,9 +128,15 @@ def diagnose(
     check_error: str | None,
     probe: ProbeOutcome | None,
     probe_error: tuple[str, str] | None,
+    local: list[StreamAnalysis] | None = None,
 ) -> Diagnosis:
-    """Read the check and the probes together and say what to do, most useful advice first."""
+    """Read the check and the probes together and say what to do, most useful advice first.
+    `local`: the same request to this machine's nginx, to name a hop in front of it."""
+    from versectl.doctor_hops import hop_advice
+
     advice: list[str] = []
+    if probe is not None and probe.targets:
+        advice += hop_advice(probe.targets[0].analyses, local)
     target = _verdict(probe.target) if probe else None
     direct = _verdict(probe.direct) if probe else None
     buffering = _errors(check, BUFFERING_RULES)
@@ -212,7 +220,9 @@ def diagnose(
     ]
     if other:
         advice.append("other errors in the config: " + ", ".join(_where(f) for f in other))
-    return Diagnosis(check, check_error, probe, probe_error, advice, _exit_code(check, target))
+    return Diagnosis(
+        check, check_error, probe, probe_error, advice, _exit_code(check, target), local
+    )
 
 
 def _exit_code(check: CheckResult | None, target: Verdict | None) -> ExitCode:

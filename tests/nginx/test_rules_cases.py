@@ -2,7 +2,7 @@
 `_ok` twins; every rule has both kinds and a complete explain text.
 
 A case may start with `# check: key=value ...` lines: backend_port, heartbeat, server_name,
-uri; `online` (live probes on, with a fake network where only `listening=PORT,...` accept)
+uri, app (an --app profile: its WebSocket paths); `online` (live probes on, with a fake network where only `listening=PORT,...` accept)
 and `running=before|after|none` (a fake running nginx that loaded its config before or after
 the file was written, or none). A `# expect: severity=S clients=K,K` line says what one of
 the rule's findings on a firing case must be (the TLS variants `*_tls.conf`: issue 8); on an
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from versectl.apps.profile import get_profile
 from versectl.nginx.check import CheckOptions, run_check
 from versectl.nginx.finding import Finding
 from versectl.nginx.load import LoadedConfig, load_config
@@ -53,6 +54,7 @@ def _options(path: Path) -> CheckOptions:
         offline="online" not in settings,
         connect=lambda _host, port: port in listening,
         running_nginx=fake_running,
+        app=get_profile(settings["app"]) if "app" in settings else None,
     )
 
 

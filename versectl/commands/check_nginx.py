@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from versectl.commands.options import (
+    AppOption,
     BackendPortOption,
     ComposeOption,
     FormatOption,
@@ -52,6 +53,7 @@ def command(
     backend_port: BackendPortOption = None,
     compose: ComposeOption = None,
     heartbeat: HeartbeatOption = None,
+    app: AppOption = None,
     offline: Annotated[
         bool,
         typer.Option("--offline", help="No TCP connect to backends, no look at the running nginx."),
@@ -61,14 +63,17 @@ def command(
 ) -> None:
     """Check the nginx config for what breaks SSE chat streaming; explain every finding."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.detect import choose_app
     from versectl.nginx.check import DEFAULT_HEARTBEAT, DEFAULT_URIS, CheckOptions, run_check
     from versectl.nginx.finding import Severity
     from versectl.nginx.load import load_config
     from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.check import render_check
 
-    uris = tuple(uri) if uri else DEFAULT_URIS
-    heartbeat = DEFAULT_HEARTBEAT if heartbeat is None else heartbeat
+    profile = choose_app(app, compose)
+    uris = tuple(uri) if uri else profile.uris if profile is not None else DEFAULT_URIS
+    if heartbeat is None:
+        heartbeat = profile.heartbeat if profile is not None else DEFAULT_HEARTBEAT
     if host is not None:
         normalize_host(host)  # bad input fails before the config is read
     listen_port = parse_port(port) if port is not None else None
@@ -82,6 +87,7 @@ def command(
         compose=compose,
         heartbeat=heartbeat,
         offline=offline,
+        app=profile,
     )
     result = run_check(config, options)
     render_check(result, output_format, heartbeat=heartbeat)

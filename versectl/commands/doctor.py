@@ -12,6 +12,7 @@ from versectl.commands.options import (
     ComposeOption,
     FormatOption,
     HeartbeatOption,
+    ModelOption,
     UrisOption,
 )
 from versectl.report.formats import OutputFormat
@@ -49,9 +50,29 @@ def command(
     compose: ComposeOption = None,
     heartbeat: HeartbeatOption = None,
     login: Annotated[
-        bool,
-        typer.Option(help="POST /api/session first (verse_backend needs a session cookie)."),
-    ] = True,
+        bool | None,
+        typer.Option(
+            help="POST /api/session first (verse_backend needs a session cookie). "
+            "Default: on for verse, off for other apps.",
+            show_default=False,
+        ),
+    ] = None,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="The chat app behind nginx (`versectl apps`): its URIs, port, body, framing and "
+            "heartbeat. Default: from the compose file's images, else verse.",
+            show_default=False,
+        ),
+    ] = None,
+    model: ModelOption = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-H", "--header", help="'Name: value' for the probes (an API key); repeatable."
+        ),
+    ] = None,
     password_env: Annotated[
         str, typer.Option(help="Environment variable holding the --login password.")
     ] = "VERSE_PASSWORD",  # noqa: S107 (a variable's name, not a password)
@@ -60,6 +81,15 @@ def command(
     cacert: Annotated[
         Path | None,
         typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
+    ] = None,
+    local: Annotated[
+        str | None,
+        typer.Option(
+            help="ADDRESS:PORT of this machine's nginx: the same request (Host, TLS SNI) is sent "
+            "there too, to name a hop in front (CDN, proxy). Default: 127.0.0.1:<URL's port> "
+            "when the URL names another host.",
+            show_default=False,
+        ),
     ] = None,
     resolve: Annotated[
         list[str] | None,
@@ -79,7 +109,6 @@ def command(
     """
     # imported here: `versectl --help` stays fast
     from versectl.doctor_run import DoctorOptions, run_doctor
-    from versectl.nginx.check import DEFAULT_HEARTBEAT
     from versectl.report.doctor import render_diagnosis
 
     options = DoctorOptions(
@@ -90,13 +119,17 @@ def command(
         server_name=server_name,
         backend_port=backend_port,
         compose=compose,
-        heartbeat=DEFAULT_HEARTBEAT if heartbeat is None else heartbeat,
+        heartbeat=heartbeat,
         login=login,
         password_env=password_env,
         timeout=timeout,
         insecure=insecure,
         cacert=None if cacert is None else str(cacert),
         resolve=tuple(resolve or ()),
+        app=app,
+        model=model,
+        headers=tuple(header or ()),
+        local=local,
     )
     diagnosis = run_doctor(options)
     render_diagnosis(diagnosis, output_format)

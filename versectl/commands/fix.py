@@ -7,7 +7,13 @@ from typing import Annotated
 
 import typer
 
-from versectl.commands.options import BackendPortOption, ComposeOption, FormatOption, UrisOption
+from versectl.commands.options import (
+    AppOption,
+    BackendPortOption,
+    ComposeOption,
+    FormatOption,
+    UrisOption,
+)
 from versectl.defaults import CHAT_URIS
 from versectl.exit_codes import ExitCode
 from versectl.report.formats import OutputFormat
@@ -70,20 +76,27 @@ def command(
             help="Change a location that several servers share (a snippet they all include)."
         ),
     ] = False,
+    app: AppOption = None,
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Rewrite the location serving the chat into the known-good block: diff, or --write."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.detect import choose_app
     from versectl.fix.run import FixOptions, run_fix
+    from versectl.nginx.backend_port import resolve_backend_port
     from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.fix import outcome_json, render_outcome, warn_if_unvalidated
     from versectl.report.output import emit_json, print_error, stdout_console
 
     if host is not None:
         normalize_host(host)  # bad input fails before any file is read
+    profile = choose_app(app, compose)
+    if profile is not None and backend_port is None:
+        # the app's port as a default: a compose service running the app still names its own
+        backend_port = resolve_backend_port(None, compose, profile).port
     options = FixOptions(
         path=path,
-        uris=tuple(uri) if uri else CHAT_URIS,
+        uris=tuple(uri) if uri else profile.uris if profile is not None else CHAT_URIS,
         write=write,
         backend_port=backend_port,
         compose=compose,

@@ -39,7 +39,7 @@ class LazyCommand:
     def build(self) -> _click.Command:
         """The click command, as `typer.Typer().command()` would have registered it."""
         parts = self.target.split(":")
-        epilog = EXIT_CODES_HELP if self.name not in ("rules", "explain") else None
+        epilog = EXIT_CODES_HELP if self.name not in ("rules", "explain", "apps") else None
         if len(parts) == 3:  # `check nginx`: a group, so `check` keeps room for more kinds
             group = typer.Typer(**_TYPER, name=self.name, help=self.summary, no_args_is_help=True)
             group.callback()(_no_options)

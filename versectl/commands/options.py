@@ -69,8 +69,8 @@ HeartbeatOption = Annotated[
     float | None,
     typer.Option(
         "--heartbeat",
-        help="The backend's longest silence between bytes, in seconds. Default: 15 "
-        "(verse_backend's).",
+        help="The backend's longest silence between bytes, in seconds. Default: the app's "
+        "(15 for verse).",
         show_default=False,
         callback=check_heartbeat,
     ),
@@ -97,4 +97,23 @@ ComposeOption = Annotated[
 FormatOption = Annotated[
     OutputFormat,
     typer.Option("--format", help="table (for people) or json (one document on stdout)."),
+]
+AppOption = Annotated[
+    str | None,
+    typer.Option(
+        "--app",
+        help="The chat app behind nginx (`versectl apps`): its URIs, backend port and "
+        "heartbeat are the defaults. Default: from the compose file's images, else verse.",
+        show_default=False,
+    ),
+]
+"""`--app`: a profile name (validated by versectl.apps.detect, which knows the profiles)."""
+ModelOption = Annotated[
+    str | None,
+    typer.Option(
+        "--model",
+        help="The model name the --app body asks for (e.g. llama3.2). Default: the first model "
+        "the server lists.",
+        show_default=False,
+    ),
 ]

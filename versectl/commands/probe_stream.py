@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from versectl.commands.options import FormatOption
+from versectl.commands.options import FormatOption, ModelOption
 from versectl.errors import InputError
 from versectl.exit_codes import ExitCode
 from versectl.report.formats import OutputFormat
@@ -100,6 +100,16 @@ def command(
     http1_1: Annotated[
         bool, typer.Option("--http1.1", help="Only HTTP/1.1 (the default for http:// URLs).")
     ] = False,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="The chat app answering (`versectl apps`): its request body and token framing "
+            "for the URL's endpoint. Default: verse's.",
+            show_default=False,
+        ),
+    ] = None,
+    model: ModelOption = None,
     output_format: FormatOption = OutputFormat.table,
     json_file: Annotated[
         Path | None,
@@ -112,6 +122,8 @@ def command(
     each; the exit code is the worst of them.
     """
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.models import with_listed_model
+    from versectl.apps.profile import get_profile
     from versectl.probe.analysis import aggregate
     from versectl.probe.client import make_ssl_context
     from versectl.probe.protocol import HttpVersion, versions_to_probe
@@ -122,6 +134,7 @@ def command(
 
     if http2 and http1_1:
         raise InputError("--http2 and --http1.1 exclude each other: give one, or neither")
+    profile = get_profile(app) if app is not None else None
     forced = HttpVersion.http2 if http2 else HttpVersion.http1_1 if http1_1 else None
     request = build_request(
         url,
@@ -132,8 +145,12 @@ def command(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
+        app=profile,
+        model=model,
         resolve=resolve,
     )
+    if profile is not None and model is None and data is None:
+        request = with_listed_model(profile, request)  # the server's first model, not a guess
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))
         make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from versectl.defaults import CHAT_URIS, HEARTBEAT_S
 from versectl.nginx import live
@@ -30,7 +31,11 @@ from versectl.nginx.model.server_select import (
     reached_servers,
 )
 from versectl.nginx.model.variables import literal_sets
+from versectl.nginx.port_evidence import weigh
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
+
+if TYPE_CHECKING:
+    from versectl.apps.profile import AppProfile
 
 DEFAULT_URIS = CHAT_URIS
 DEFAULT_HEARTBEAT = HEARTBEAT_S
@@ -52,6 +57,8 @@ class CheckOptions:
     """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
     port: tuple[str | None, int] | None = None
     """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
+    app: AppProfile | None = None
+    """--app (or the app a compose file runs): its port when nothing more precise says one."""
     tls: bool | None = None
     """Only listeners that speak TLS (True) or plain HTTP (False): the scheme of doctor's URL
     (all listeners where none of the selected ones does)."""
@@ -112,25 +119,42 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     """Evaluate `config` for `options.uris` with every rule of the catalog."""
     from versectl.nginx.rules import RULES
 
-    backend = resolve_backend_port(options.backend_port, options.compose)
+    backend = resolve_backend_port(options.backend_port, options.compose, options.app)
     model = ListenerModel(servers(config))
     selection = _selection(model, options)
     only = None if selection is None else [choice.server for choice in selection]
-    matches = select_locations(config, options.uris, options.server_name, only)
+    uris, subpath_notes = _app_uris(config, options, only)
+    matches = select_locations(config, uris, options.server_name, only)
     locations = checked_locations(config, matches, model)
+
+    def select(uris: tuple[str, ...]) -> list[CheckedLocation]:
+        found = select_locations(config, uris, options.server_name, only)
+        return checked_locations(config, found, model)
+
+    backend, evidence_notes = weigh(
+        backend, locations, select, offline=options.offline, connect=options.connect
+    )
+    app = options.app
+    sockets: list[CheckedLocation] = []
+    if app is not None and app.websockets:
+        found = select_locations(config, app.websockets, options.server_name, only)
+        sockets = checked_locations(config, found, model)
     ctx = RuleContext(
         config=config,
         locations=locations,
         unmatched=[m for m in matches if m.location is None],
-        uris=options.uris,
+        uris=uris,
         backend=backend,
         heartbeat=options.heartbeat,
         offline=options.offline,
         connect=options.connect,
         running_nginx=options.running_nginx,
         server_name=options.server_name,
+        websockets=sockets,
+        websocket_ping=(app.websocket_ping or app.heartbeat) if app is not None else 25.0,
         selected=_selected(model, only),
     )
+    ctx.notes.extend([*subpath_notes, *evidence_notes])
     findings: list[Finding] = []
     for rule in RULES:
         findings += rule.check(ctx)
@@ -148,6 +172,29 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         selection=selection,
         options_host=normalize_host(options.host) if options.host is not None else None,
     )
+
+
+def _app_uris(
+    config: LoadedConfig, options: CheckOptions, only: list[Directive] | None
+) -> tuple[tuple[str, ...], list[str]]:
+    """The URIs to judge: with the app's own URIs (no --uri), those under the subpath the app
+    is served at, when it is served under one (`location /chatgpt/api`)."""
+    from versectl.apps.subpath import app_prefix
+
+    app = options.app
+    if app is None or options.uris != app.uris:
+        return options.uris, []
+    prefix = app_prefix(
+        config, app.uris, lambda u: select_locations(config, u, options.server_name, only)
+    )
+    if prefix is None:
+        return options.uris, []
+    uris = tuple(prefix + uri for uri in app.uris)
+    note = (
+        f"{app.title} is served under {prefix} here: judged {', '.join(uris)} "
+        "(--uri to choose others)"
+    )
+    return uris, [note]
 
 
 def _selected(

@@ -81,7 +81,9 @@ def _parse_block(
         args: list[str] = []
         term = _read_args(tokens, args, path, token, line)
         if term == "}":
-            raise ConfigParseError(f'directive "{token}" is not terminated by ";"', path, line)
+            raise ConfigParseError(
+                f'directive "{_shown(token)}" is not terminated by ";"', path, line
+            )
         if token == "if":  # noqa: S105
             _strip_if_parentheses(args)
         _analyze(token, args, term, ctx, path, line)
@@ -117,8 +119,14 @@ def _read_args(tokens: Iterator[Token], args: list[str], path: str, name: str, l
             return token
         args.append(token)
     raise ConfigParseError(
-        f'unexpected end of file, expecting ";" or "}}" after "{name}"', path, line
+        f'unexpected end of file, expecting ";" or "}}" after "{_shown(name)}"', path, line
     )
+
+
+def _shown(name: str) -> str:
+    """A directive name for a one-line message: decoded escapes (`\\n`) may be control
+    characters, shown escaped again."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 def _strip_if_parentheses(args: list[str]) -> None:

@@ -74,10 +74,13 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
             "the server did not offer HTTP/2 (ALPN chose http/1.1): browsers get HTTP/1.1 "
             "over TLS here too"
         )
-    for name in cdns(headers):
-        if held:
+    from versectl.probe.hops import front_hops  # hops imports CDN_MARKS from here
+
+    for hop in front_hops(headers):
+        if held or record.status == 524 or (record.error and record.error.kind == "timeout"):
             lines.append(
-                f"{name} is in the path: it may buffer too; probe the origin with --direct"
+                f"{hop.name} is in the path ({hop.evidence}): {hop.remedy}; probe the origin "
+                "with --direct (doctor: --local) to see whether it is the hop that holds"
             )
     if held:
         lines.append(
@@ -108,6 +111,11 @@ def _error_advice(record: StreamRecord) -> list[str]:
         return [
             "the proxy could not reach the backend: check proxy_pass's port "
             f"(rule {port_mismatch.name})"
+        ]
+    if kind == "http" and record.status == 524:
+        return [
+            "HTTP 524: Cloudflare gave up on the origin after ~100 s without a byte; the "
+            "backend must send a heartbeat sooner (a `: ping` every 15-30 s)"
         ]
     if kind == "http" and record.status == 404:
         return [

@@ -12,11 +12,15 @@ import re
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from versectl.errors import InputError
 from versectl.probe.record import ProbeRequest
+
+if TYPE_CHECKING:
+    from versectl.apps.profile import AppProfile
 
 DEFAULT_MESSAGE = (
     "In about 200 words, explain why a reverse proxy can make a streamed chat answer "
@@ -140,11 +144,21 @@ def build_request(
     timeout: float = 120.0,
     connect_timeout: float = 5.0,
     insecure: bool = False,
+    app: AppProfile | None = None,
+    model: str | None = None,
     resolve: list[str] | None = None,
 ) -> ProbeRequest:
+    """`app` (--app): its endpoint for the URL's path gives the default body (with `model`,
+    --model) and the token framing; verse keeps its own defaults."""
     parsed = parse_url(url)
     resolved = tuple(parse_resolve(item) for item in resolve or [])
-    body = read_body(data) if data is not None else default_body(parsed)
+    spec = app.stream_for(parsed.path) if app is not None and app.name != "verse" else None
+    if data is not None:
+        body: bytes | None = read_body(data)
+    elif spec is not None:
+        body = spec.request_body(DEFAULT_MESSAGE, model)
+    else:
+        body = default_body(parsed)
     header_pairs = [parse_header(h) for h in headers or []]
     if body is not None and not any(name.lower() == "content-type" for name, _ in header_pairs):
         header_pairs.insert(0, ("Content-Type", "application/json"))
@@ -162,5 +176,6 @@ def build_request(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
+        framing=spec.framing if spec is not None else None,
         resolve=resolved,
     )

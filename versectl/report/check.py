@@ -63,8 +63,10 @@ def _header(out: Styled, result: CheckResult) -> None:
     config = result.config
     files = len(config.files)
     source = {"flag": "--backend-port", "default": "default"}.get(
-        result.backend.source, f"compose: {result.backend.detail}"
+        result.backend.source, f"{result.backend.source}: {result.backend.detail}"
     )
+    if result.backend.app not in (None, "verse"):
+        source += f"; app {result.backend.app}"
     out.append("check nginx ", style="bold")
     out.append(
         f"{config.main_file} ({files} file{'s' if files != 1 else ''}, {config.origin}); "

@@ -17,8 +17,10 @@ JSON_VERSION = 1
 
 def check_json(result: CheckResult) -> dict[str, object]:
     """The whole document."""
+    app = result.backend.app
     return {
         "version": JSON_VERSION,
+        **({"app": app} if app not in (None, "verse") else {}),
         "files": list(result.files),
         "backend_port": result.backend.port,
         "backend_port_source": result.backend.source,

@@ -8,7 +8,7 @@ from versectl.doctor import Diagnosis, verdicts_by_client
 from versectl.report.check import render_check
 from versectl.report.check_json import check_json
 from versectl.report.output import OutputFormat, emit_json, literal, stdout_console
-from versectl.report.probe import outcome_json, render_outcome
+from versectl.report.probe import outcome_json, render_outcome, stream_json
 
 
 def diagnosis_json(diagnosis: Diagnosis) -> dict[str, Any]:
@@ -26,6 +26,7 @@ def diagnosis_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "verdicts_by_client": {
             client: str(verdict) for client, verdict in verdicts_by_client(diagnosis.probe).items()
         },
+        "local": (None if diagnosis.local is None else [stream_json(a) for a in diagnosis.local]),
         "reached": diagnosis.reached,
         "advice": diagnosis.advice,
         "exit_code": int(diagnosis.exit_code),

@@ -19,6 +19,7 @@ from versectl.nginx.rules import (
     proxy_cache,
     read_timeout,
     stale_reload,
+    websocket_upgrade,
 )
 from versectl.nginx.rules.base import EXPLAIN_SECTIONS, Rule
 from versectl.nginx.rules.family import Family
@@ -38,6 +39,7 @@ RULES: tuple[Rule, ...] = (
     connection_header,
     accel_request_header,
     stale_reload,
+    websocket_upgrade,
 )
 
 

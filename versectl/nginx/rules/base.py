@@ -82,6 +82,10 @@ class RuleContext:
     """With --host/--port: the server(s) that request reaches and their listeners (None: all)."""
     notes: list[str] = field(default_factory=list)
     """Remarks for the report that are not findings (a probe skipped, and why)."""
+    websockets: list[CheckedLocation] = field(default_factory=list)
+    """The locations serving the app's WebSocket paths (--app: Open WebUI's Socket.IO)."""
+    websocket_ping: float = 25.0
+    """Seconds between the WebSocket's own pings: the longest silence on it."""
 
 
 class Rule(Protocol):
