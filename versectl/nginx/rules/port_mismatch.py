@@ -61,6 +61,11 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
                 continue
             if target.port in ctx.backend.also:
                 continue  # another of the app's usual ports (Open WebUI: 8080, or 3000)
+            if target.upstream and any(
+                other.upstream == target.upstream and other.is_local and other.port == want
+                for other in loc.targets
+            ):
+                continue  # another replica of a pool whose members include the backend's port
             stmt = target.directive
             if stmt is None:
                 continue
