@@ -43,6 +43,7 @@ serve: venv
 bench: venv nginx
 	$(BIN)/python bench/probe_fidelity.py
 	$(BIN)/python bench/check_nginx.py
+	$(BIN)/python bench/probe_bombs.py
 
 lint: venv
 	$(BIN)/ruff check .

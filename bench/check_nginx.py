@@ -12,13 +12,23 @@ and their peak RSS on 15 MiB of real site configs (../shared/realworld, repeated
 server names), on 15 MiB of small servers, and on 3 KB of files each including the next twice,
 30 deep (must be refused at once, exit 2).
 
+Then the start-up rows (issue 11 item 6): `versectl --help` (goal <= 0.15 s) and
+`versectl check nginx` on the seed's broken site (../shared/seed/broken-site.conf, 25 lines;
+goal <= 0.6x gixy-ng on the same file), alternating with gixy-ng, in an empty directory (no
+compose file to read), with the user+system CPU seconds beside the wall time: on a machine
+shared with other work the CPU time is the steadier figure. Every process runs from bytecode
+(PYTHONDONTWRITEBYTECODE is dropped, .pyc files go to PYTHONPYCACHEPREFIX in /tmp), as an
+installed versectl and gixy-ng's venv do.
+
 Usage: .venv/bin/python bench/check_nginx.py [--servers 500] [--locations 10] [--repeats 5]
+       .venv/bin/python bench/check_nginx.py --startup-only [--startup-repeats 21]
        .venv/bin/python bench/check_nginx.py --big
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import resource
 import statistics
@@ -66,8 +76,8 @@ def ensure_gixy() -> Path:
     return gixy
 
 
-# The same command in a typer app that registers only it: what `versectl check nginx` would
-# cost if versectl.cli imported each command's module only when that command runs.
+# The same command in a typer app that registers only it: versectl.cli builds only the command
+# that runs (versectl/commands/lazy.py), so the two should cost the same.
 ALONE = (
     "import sys, typer\n"
     "from versectl.commands import check_nginx\n"
@@ -76,6 +86,54 @@ ALONE = (
     "sys.argv = ['versectl', 'check', 'nginx', *sys.argv[1:]]\n"
     "app()\n"
 )
+
+
+SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed" / "broken-site.conf"
+
+
+def timed_cpu(argv: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall and user+system CPU seconds of one whole process (its exit status is ignored)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    subprocess.run(argv, capture_output=True, check=False, cwd=cwd)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
+def startup(gixy: Path, repeats: int) -> None:
+    """The start-up rows: --help alone, and the seed's site next to gixy-ng."""
+    versectl = Path(sys.executable).with_name("versectl")
+    runs = {
+        "versectl --help": [str(versectl), "--help"],
+        "versectl check nginx (seed)": [str(versectl), "check", "nginx", str(SEED)],
+        "gixy-ng (seed)": [str(gixy), str(SEED)],
+    }
+    times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
+    with tempfile.TemporaryDirectory() as tmp:
+        for argv in runs.values():
+            timed_cpu(argv, Path(tmp))  # warm the page cache and .pyc files
+        for _ in range(repeats):
+            for name, argv in runs.items():
+                times[name].append(timed_cpu(argv, Path(tmp)))
+    load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
+    print(
+        f"start-up: {SEED.name} ({len(SEED.read_text().splitlines())} lines), {repeats} "
+        f"alternating runs each, median; load average {' '.join(load)}"
+    )
+    medians = {
+        name: (statistics.median(w for w, _ in rows), statistics.median(c for _, c in rows))
+        for name, rows in times.items()
+    }
+    for name, (wall, cpu) in medians.items():
+        print(f"  {name:30} {wall:6.3f} s wall  {cpu:6.3f} s cpu")
+    help_wall = medians["versectl --help"][0]
+    print(f"  --help goal <= 0.15 s: {'met' if help_wall <= 0.15 else 'NOT met'}")
+    for unit, index in (("wall", 0), ("cpu", 1)):
+        ratio = medians["versectl check nginx (seed)"][index] / medians["gixy-ng (seed)"][index]
+        verdict = "met" if ratio <= 0.6 else "NOT met"
+        print(f"  ratio versectl / gixy-ng ({unit})  {ratio:5.2f}x  (goal <= 0.60x: {verdict})")
 
 
 def timed(argv: list[str]) -> tuple[float, int, float]:
@@ -214,11 +272,20 @@ def main() -> None:
     parser.add_argument("--locations", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--big", action="store_true", help="the loader's bounds (no gixy-ng)")
+    parser.add_argument("--startup-repeats", type=int, default=21)
+    parser.add_argument("--startup-only", action="store_true", help="only the start-up rows")
     args = parser.parse_args()
+    # an installed versectl runs from bytecode, as gixy-ng's venv does: without a .pyc every run
+    # would compile ~80 modules (~40 ms). Cached outside the work tree.
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(Path(tempfile.gettempdir()) / "versectl-pyc"))
     if args.big:
         big()
         return
     gixy = ensure_gixy()
+    if args.startup_only:
+        startup(gixy, args.startup_repeats)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "nginx.conf"
         conf.write_text(generate(args.servers, args.locations))
@@ -256,18 +323,19 @@ def main() -> None:
     )
     print(
         f"  versectl on a 1-location config   {floor:6.2f} s  (the fixed cost: interpreter, "
-        "imports of every command, typer)"
+        "typer, the check's modules)"
     )
     alone_median = statistics.median(alone_times)
     print(
         f"  check nginx alone in a typer app  {alone_median:6.2f} s  (ratio "
-        f"{alone_median / theirs_median:.2f}x: what lazy command imports in cli.py would give)"
+        f"{alone_median / theirs_median:.2f}x: typer with this one command, for comparison)"
     )
     ratio = ours_median / theirs_median
     print(
         f"  ratio versectl / gixy-ng        {ratio:6.2f}x  (goal <= 0.50x: "
         f"{'met' if ratio <= 0.5 else 'NOT met'})"
     )
+    startup(gixy, args.startup_repeats)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from verse_backend import __version__
+from verse_backend.databases import describe, open_store
 from verse_backend.errors import install_error_handlers
 from verse_backend.login_limiter import LoginLimiter
 from verse_backend.providers import build_provider
@@ -17,7 +18,6 @@ from verse_backend.routes import chat, health, session
 from verse_backend.sessions import SessionManager, StreamSlots, password_fingerprint
 from verse_backend.settings import Settings, check_exposure, load_settings, session_secret
 from verse_backend.shutdown import Shutdown
-from verse_backend.store import Store
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Built inside the running loop: the provider's HTTP client belongs to it.
-        app.state.store = Store(settings.db)
+        app.state.store = open_store(settings)
         # Sessions of another password (it changed) or past their time end here.
         app.state.store.purge_sessions(app.state.sessions.password_fp, time.time())
         app.state.provider = build_provider(settings)
@@ -49,7 +49,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "verse_backend %s: provider %s, db %s",
             __version__,
             app.state.provider.name,
-            settings.db,
+            describe(settings),
         )
         try:
             yield

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     max_tokens: int = Field(default=1024, ge=1)
     sim_token_ms: int = Field(default=30, ge=0)
     db: Path = Field(default_factory=default_db_path)
+    # postgresql://... switches the store from the SQLite file `db` to PostgreSQL (replicas).
+    database_url: SecretStr | None = None
     password: SecretStr | None = None
     cookie_secure: bool = False
     secret_key: SecretStr | None = None
@@ -86,7 +88,25 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_unsafe(self) -> Settings:
         check_exposure(self)
+        check_database(self)
         return self
+
+
+def check_database(settings: Settings) -> None:
+    """A PostgreSQL URL means replicas: they must share the cookie key, or each would turn
+    away the sessions the others issued."""
+    if settings.database_url is None:
+        return
+    url = settings.database_url.get_secret_value()
+    if not url.startswith(("postgresql://", "postgres://")):
+        raise UnsafeConfigurationError(
+            "VERSE_DATABASE_URL must start with postgresql:// (leave it unset for SQLite)"
+        )
+    if settings.secret_key is None:
+        raise UnsafeConfigurationError(
+            "VERSE_DATABASE_URL is set but VERSE_SECRET_KEY is not: every replica needs the "
+            "same cookie-signing key; set VERSE_SECRET_KEY to one long random value"
+        )
 
 
 def check_exposure(settings: Settings) -> None:

@@ -1,5 +1,6 @@
 """One chat turn as Server-Sent Events: `token`* then `done`, or `error`; the answer is stored
-token by token whatever happens (complete, failed, or interrupted by a disconnect or shutdown)."""
+as it streams (answer_writer.py) whatever happens (complete, failed, or interrupted by a
+disconnect or shutdown)."""
 
 from __future__ import annotations
 
@@ -8,21 +9,19 @@ import logging
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
 
-from fastapi.sse import ServerSentEvent
-
+from verse_backend.answer_writer import AnswerWriter
 from verse_backend.providers.base import ChatProvider, ProviderError
 from verse_backend.schemas import DoneData, ErrorData, TokenData
 from verse_backend.sessions import StreamSlot
 from verse_backend.shutdown import ServerShuttingDown, Shutdown
+from verse_backend.sse_response import sse_event
 from verse_backend.store import Conversation, MessageStatus, Store, model_context
 
 logger = logging.getLogger(__name__)
 
 
-def error_event(error: ProviderError) -> ServerSentEvent:
-    return ServerSentEvent(
-        event="error", data=ErrorData(message=error.safe_message, type=error.kind)
-    )
+def error_event(error: ProviderError) -> bytes:
+    return sse_event("error", ErrorData(message=error.safe_message, type=error.kind))
 
 
 def _being_cancelled() -> bool:
@@ -39,26 +38,27 @@ async def answer_events(
     store: Store,
     slot: StreamSlot,
     shutdown: Shutdown,
-) -> AsyncGenerator[ServerSentEvent, None]:
-    """Run one turn. Every token is stored before it is sent, so the DB always holds at least
-    what the client got. Cancellation (client gone, server cut the stream) arrives as
+) -> AsyncGenerator[bytes, None]:
+    """Run one turn. Every token is handed to the writer before it is sent, so once the answer
+    ends the DB holds at least what the client got (and while it streams, all but the last
+    FLUSH_S of it). Cancellation (client gone, server cut the stream) arrives as
     CancelledError at an await inside the provider's stream, which closes the upstream call on
     its way out; `finally` then marks the answer "interrupted". A server shutdown ends the
     answer before that: stored as "interrupted", then an `event: error` the client can read."""
-    answer_id: int | None = None
+    writer: AnswerWriter | None = None
     finished = False
     tokens = 0
 
     def finish(status: MessageStatus, stop_reason: str | None = None) -> None:
         nonlocal finished
         finished = True
-        if answer_id is not None:
-            store.finish_answer(answer_id, status, stop_reason)
+        if writer is not None:
+            writer.finish(status, stop_reason)
 
     with shutdown.stream():
         try:
             history = store.begin_turn(conversation, user_text)
-            answer_id = store.start_answer(conversation.id)
+            writer = AnswerWriter(store, store.start_answer(conversation.id))
             text_stream = provider.stream(model_context(history), system=system)
             async with aclosing(text_stream):
                 chunks = aiter(text_stream)
@@ -68,18 +68,16 @@ async def answer_events(
                             text = await anext(chunks)
                         except StopAsyncIteration:
                             break
-                    store.append_answer(answer_id, text)
+                    writer.add(text)
                     tokens += 1
-                    yield ServerSentEvent(event="token", data=TokenData(text=text))
+                    yield sse_event("token", TokenData(text=text))
             stop_reason = text_stream.stop_reason
             # Finished before `done` goes out, so a client that reads `done` and then asks for
             # the history finds the answer complete.
             finish("complete", stop_reason)
-            yield ServerSentEvent(
-                event="done",
-                data=DoneData(
-                    conversation_id=conversation.id, tokens=tokens, stop_reason=stop_reason
-                ),
+            yield sse_event(
+                "done",
+                DoneData(conversation_id=conversation.id, tokens=tokens, stop_reason=stop_reason),
             )
         except ServerShuttingDown:
             finish("interrupted")

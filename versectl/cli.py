@@ -8,27 +8,64 @@ from typing import Annotated
 import typer
 
 from versectl import __version__
-from versectl.commands import check_nginx, doctor, fix, probe_stream, rules
+from versectl.commands.lazy import LazyCommand, LazyGroup
 from versectl.errors import ConfigParseError, VersectlError
 from versectl.exit_codes import EXIT_CODES_HELP, ExitCode
 from versectl.report.output import print_error, report_error
 
+COMMANDS = (
+    LazyCommand(
+        "check",
+        "versectl.commands.check_nginx:command:nginx",
+        "Check a deployment's configuration.",
+    ),
+    LazyCommand(
+        "probe-stream",
+        "versectl.commands.probe_stream:command",
+        "Time every event of an SSE stream as it arrives; verdict streaming/buffered/partial.",
+    ),
+    LazyCommand(
+        "fix",
+        "versectl.commands.fix:command",
+        "Rewrite the location serving the chat into the known-good block: diff, or --write.",
+    ),
+    LazyCommand(
+        "rules",
+        "versectl.commands.rules:rules_command",
+        "List every rule of `check nginx`: name, default severity, one line each.",
+    ),
+    LazyCommand(
+        "explain",
+        "versectl.commands.rules:explain_command",
+        "Explain one rule: what it detects, why it breaks streaming, example, fix, references.",
+    ),
+    LazyCommand(
+        "doctor",
+        "versectl.commands.doctor:command",
+        "Check + probe (direct and through nginx) + advice, in one report.",
+    ),
+    LazyCommand(
+        "apps",
+        "versectl.commands.apps:command",
+        "List the app profiles for --app: name, streaming URIs, usual backend port, framing.",
+    ),
+)
+"""Every command, in --help order; each module is imported only when its command runs."""
+
+
+class _Versectl(LazyGroup):
+    lazy = COMMANDS
+
+
 app = typer.Typer(
     name="versectl",
+    cls=_Versectl,
     help="Measure and fix SSE streaming of LLM chat apps behind nginx.\n\n" + EXIT_CODES_HELP,
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,  # secrets (keys, cookies) live in locals
     add_completion=False,
+    rich_markup_mode=None,  # click's plain help: typer's rich help imports ~50 ms of markdown
 )
-check_app = typer.Typer(help="Check a deployment's configuration.", no_args_is_help=True)
-app.add_typer(check_app, name="check")
-
-check_app.command("nginx", epilog=EXIT_CODES_HELP)(check_nginx.command)
-app.command("probe-stream", epilog=EXIT_CODES_HELP)(probe_stream.command)
-app.command("fix", epilog=EXIT_CODES_HELP)(fix.command)
-app.command("rules")(rules.rules_command)
-app.command("explain")(rules.explain_command)
-app.command("doctor", epilog=EXIT_CODES_HELP)(doctor.command)
 
 
 def _version_callback(value: bool) -> None:

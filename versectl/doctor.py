@@ -14,25 +14,19 @@ from dataclasses import dataclass, field
 from versectl.exit_codes import ExitCode
 from versectl.nginx.check import CheckResult
 from versectl.nginx.finding import Finding, Severity
+from versectl.nginx.rules import Family, rules_in, stale_reload
 from versectl.probe.analysis import StreamAnalysis, aggregate
 from versectl.probe.protocol import ALL_CLIENT_KINDS, CLIENT_WHO
 from versectl.probe.runner import ProbeOutcome
 from versectl.probe.verdict import Verdict
 
-BUFFERING_RULES = frozenset(
-    {
-        "proxy-buffering",
-        "ignore-accel-buffering",
-        "gzip-event-stream",
-        "proxy-cache",
-        "http-version",
-    }
-)
+BUFFERING_RULES = rules_in(Family.buffering)
 """Rules whose findings explain a stream held after the backend."""
-WIRING_RULES = frozenset(
-    {"port-mismatch", "backend-unreachable", "missing-location", "no-proxy-pass"}
-)
-"""Rules whose findings explain a proxy that cannot reach the backend at all."""
+WIRING_RULES = rules_in(Family.routing)
+"""Rules whose findings explain a proxy that cannot reach the backend (or reaches it wrong)."""
+CACHE_RULES = rules_in(Family.cache)
+"""Rules whose findings explain an old reply answered from a cache (the stream still streams:
+TRUTH_MATRIX.md, "cache for POST")."""
 HELD = (Verdict.buffered, Verdict.partial)
 _HOW_HELD = {Verdict.buffered: "get it at the end", Verdict.partial: "get it in bursts"}
 
@@ -48,6 +42,10 @@ class Diagnosis:
     """(kind, message) when the probe could not even start (e.g. --login failed)."""
     advice: list[str] = field(default_factory=list)
     exit_code: ExitCode = ExitCode.OK
+    local: list[StreamAnalysis] | None = None
+    """The same request to this machine's nginx (same Host/SNI): what the hops in front do."""
+    reached: list[str] = field(default_factory=list)
+    """Which server block the URL's request reaches, and why (versectl.nginx.url_reach)."""
 
 
 def _where(found: Finding) -> str:
@@ -130,9 +128,15 @@ def diagnose(
     check_error: str | None,
     probe: ProbeOutcome | None,
     probe_error: tuple[str, str] | None,
+    local: list[StreamAnalysis] | None = None,
 ) -> Diagnosis:
-    """Read the check and the probes together and say what to do, most useful advice first."""
+    """Read the check and the probes together and say what to do, most useful advice first.
+    `local`: the same request to this machine's nginx, to name a hop in front of it."""
+    from versectl.doctor_hops import hop_advice
+
     advice: list[str] = []
+    if probe is not None and probe.targets:
+        advice += hop_advice(probe.targets[0].analyses, local)
     target = _verdict(probe.target) if probe else None
     direct = _verdict(probe.direct) if probe else None
     buffering = _errors(check, BUFFERING_RULES)
@@ -178,7 +182,7 @@ def diagnose(
                 "the stream is held after the backend but this nginx config shows no cause: "
                 "look for a CDN or another proxy in front (cf-ray / via headers), another server "
                 "block answering (--server-name), or a config edited but never reloaded "
-                "(stale-reload; `nginx -s reload`)"
+                f"({stale_reload.name}; `nginx -s reload`)"
             )
     elif target is Verdict.streaming:
         probed = set(verdicts_by_client(probe))
@@ -204,10 +208,21 @@ def diagnose(
             advice.append("the stream arrives token by token through nginx")
     elif target is Verdict.inconclusive:
         advice.append("the answer was too short to tell; ask a longer question (-d) or use -n 5")
-    other = [f for f in _errors(check) if f.rule not in BUFFERING_RULES | WIRING_RULES]
+    cached = _errors(check, CACHE_RULES)
+    if cached:
+        advice.append(
+            "a cache answers the chat request, so a later question can get an earlier reply: "
+            + ", ".join(_where(f) for f in cached)
+            + ". `versectl fix --write` turns the cache off for the stream"
+        )
+    other = [
+        f for f in _errors(check) if f.rule not in BUFFERING_RULES | WIRING_RULES | CACHE_RULES
+    ]
     if other:
         advice.append("other errors in the config: " + ", ".join(_where(f) for f in other))
-    return Diagnosis(check, check_error, probe, probe_error, advice, _exit_code(check, target))
+    return Diagnosis(
+        check, check_error, probe, probe_error, advice, _exit_code(check, target), local
+    )
 
 
 def _exit_code(check: CheckResult | None, target: Verdict | None) -> ExitCode:

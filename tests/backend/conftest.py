@@ -11,6 +11,7 @@ import pytest
 
 from tests.backend.sse_client import new_client
 from tests.support.backend_server import FakeAnthropic, fake_anthropic_server, running_backend
+from tests.support.postgres import PostgresServer, running_postgres
 
 SIM_TOKEN_MS = 15
 FAKE_API_KEY = "sk-ant-test-DO-NOT-LEAK-0123456789"
@@ -64,3 +65,10 @@ def _no_backend_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(os.environ):
         if name.startswith(("VERSE_", "ANTHROPIC_")):
             monkeypatch.delenv(name)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """One real PostgreSQL server for the run (see tests/support/postgres.py)."""
+    with running_postgres() as server:
+        yield server

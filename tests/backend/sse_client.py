@@ -12,6 +12,8 @@ from typing import Any
 
 import httpx
 
+from versectl.probe.sse import SSEParser
+
 CHAT_PATH = "/api/chat/message"
 STANDALONE_PATH = "/api/standalone-chat"
 
@@ -27,26 +29,29 @@ class SseEvent:
         return json.loads(self.data)
 
 
+class SseReader:
+    """versectl's SSE parser (versectl/probe/sse.py), with each comment kept in its place
+    among the events as an SseEvent of its own (`event` None)."""
+
+    def __init__(self) -> None:
+        self._items: list[SseEvent] = []
+        self._parser = SSEParser(on_comment=self._comment)
+
+    def _comment(self, text: str) -> None:
+        self._items.append(SseEvent(None, None, text.strip()))
+
+    def feed(self, chunk: bytes) -> list[SseEvent]:
+        """The events and comments `chunk` completed, in wire order."""
+        # a line at a time: a comment's callback then comes between the events around it
+        for line in chunk.splitlines(keepends=True):
+            self._items += [SseEvent(e.event, e.data) for e in self._parser.feed(line)]
+        items, self._items = self._items, []
+        return items
+
+
 def parse_sse(text: str) -> list[SseEvent]:
-    """Events and comments in wire order (one SseEvent per blank-line-terminated block)."""
-    events: list[SseEvent] = []
-    for block in text.replace("\r\n", "\n").split("\n\n"):
-        if not block.strip():
-            continue
-        event: str | None = None
-        data: list[str] = []
-        comments: list[str] = []
-        for line in block.split("\n"):
-            if line.startswith(":"):
-                comments.append(line[1:].strip())
-            elif line.startswith("event:"):
-                event = line[6:].strip()
-            elif line.startswith("data:"):
-                data.append(line[5:].removeprefix(" "))
-        events.append(
-            SseEvent(event, "\n".join(data) if data else None, " ".join(comments) or None)
-        )
-    return events
+    """Events and comments in wire order."""
+    return SseReader().feed(text.encode())
 
 
 @dataclass
@@ -109,12 +114,9 @@ def iter_events(response: httpx.Response) -> Iterator[SseEvent]:
 
     Ends quietly when the server cuts the connection: what arrived before is what counts.
     """
-    pending = ""
+    reader = SseReader()
     try:
-        for text in response.iter_text():
-            pending += text.replace("\r\n", "\n")
-            while "\n\n" in pending:
-                block, pending = pending.split("\n\n", 1)
-                yield from parse_sse(block + "\n\n")
+        for chunk in response.iter_bytes():
+            yield from reader.feed(chunk)
     except httpx.RemoteProtocolError:
         return

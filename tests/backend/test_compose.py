@@ -131,3 +131,18 @@ def test_env_example_and_readme_name_every_setting() -> None:
         "ANTHROPIC_BASE_URL",
     }
     assert [n for n in names if n not in env_example and n not in fixed] == []
+
+
+def test_compose_postgres_profile_is_optional_loopback_and_checked() -> None:
+    compose = yaml.safe_load((ROOT / "docker-compose.prod.yml").read_text())
+    postgres = compose["services"]["postgres"]
+    assert postgres["profiles"] == ["postgres"]
+    assert postgres["ports"] == ["127.0.0.1:5432:5432"]
+    assert "pg_isready" in postgres["healthcheck"]["test"]
+    assert postgres["volumes"] == ["verse-postgres:/var/lib/postgresql/data"]
+    assert "verse-postgres" in compose["volumes"]
+    # The backend waits for it when it runs, and starts alone when the profile is off.
+    assert _backend()["depends_on"]["postgres"] == {
+        "condition": "service_healthy",
+        "required": False,
+    }

@@ -4,7 +4,6 @@ SIGTERM with a stream open ends within the graceful timeout and keeps the partia
 from __future__ import annotations
 
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from tests.backend.sse_client import CHAT_PATH, chat_body, new_client
 from tests.support.backend_server import backend_env
 from tests.support.waiting import wait_until
 from verse_backend.connection_guard import GuardedH11Protocol, accept_backlog, connection_cap
+from versectl.demo.ports import free_port
 
 
 def test_main_runs_uvicorn_with_proxy_headers_and_graceful_timeout(
@@ -75,15 +75,8 @@ def test_main_refuses_public_host_with_paid_model_and_no_password(tmp_path: Path
     assert "sk-ant-secret-value" not in result.stderr + result.stdout
 
 
-def _free_port() -> int:
-    # verse-backend binds by port number, so a tiny race with other processes remains.
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def test_main_sigterm_cuts_open_streams_after_the_graceful_timeout(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()  # verse-backend binds by number: a tiny race with others remains
     env = backend_env(tmp_path, {"VERSE_SIM_TOKEN_MS": "200"})
     process = subprocess.Popen(
         [

@@ -105,3 +105,12 @@ def test_settings_secret_key_from_environment_wins(tmp_path: Path) -> None:
     settings = Settings(db=tmp_path / "verse.sqlite3", secret_key=SecretStr("configured"))
     assert session_secret(settings) == "configured"
     assert not (tmp_path / "secret_key").exists()
+
+
+def test_settings_refuse_a_database_url_without_a_shared_secret_key() -> None:
+    with pytest.raises(ValidationError, match="VERSE_SECRET_KEY"):
+        Settings(database_url="postgresql://verse@/verse")  # type: ignore[arg-type]
+    with pytest.raises(ValidationError, match="postgresql://"):
+        Settings(database_url="mysql://x", secret_key="k" * 40)  # type: ignore[arg-type]
+    settings = Settings(database_url="postgresql://u:pw@db/verse", secret_key="k" * 40)  # type: ignore[arg-type]
+    assert "pw" not in repr(settings)

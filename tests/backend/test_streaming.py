@@ -8,7 +8,6 @@ import statistics
 import time
 from pathlib import Path
 
-import fastapi.routing
 import httpx
 import pytest
 
@@ -22,6 +21,7 @@ from tests.backend.sse_client import (
     read_stream,
 )
 from tests.support.waiting import wait_until
+from verse_backend import sse_response
 
 
 def test_stream_arrives_token_by_token_over_a_real_socket(client: httpx.Client) -> None:
@@ -67,8 +67,8 @@ def test_stream_ends_with_done_carrying_the_turn(client: httpx.Client) -> None:
 def test_stream_sends_ping_comments_while_the_model_is_silent(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # FastAPI reads the interval at each stream; 15 s in production.
-    monkeypatch.setattr(fastapi.routing, "_PING_INTERVAL", 0.05)
+    # Read at each stream; 15 s in production.
+    monkeypatch.setattr(sse_response, "PING_INTERVAL_S", 0.05)
     provider = ScriptedProvider(["first", 0.6, " second"])
     with serving(scripted_app(tmp_path), provider) as url, new_client(url) as client:
         result = read_stream(client)

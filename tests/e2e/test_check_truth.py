@@ -6,8 +6,11 @@ include T must agree with what the clients measured over T:
 - no error finding for T         -> every backend x client over T streams
 - a held/partial stream over T   -> some buffering-family error for T
 - a buffering-family error for T -> some stream over T is held or partial
-- read-timeout error for T      <-> some stream over T is cut mid-body
-- proxy-cache error for T       <-> some later request over T is answered from the cache
+- a timeout-family error for T  <-> some stream over T is cut mid-body
+- a cache-family error for T    <-> some later request over T is answered from the cache
+
+The families are the rules' own (versectl/nginx/rules/family.py): proxy-cache is not a
+buffering rule, since its row streams over HTTP/1.1 and h2 and is answered from the cache.
 
 The measured matrix is written to versectl/nginx/TRUTH_MATRIX.md when VERSECTL_WRITE_TRUTH=1,
 and a test fails when the committed file's verdict cells differ from this run's.
@@ -44,37 +47,14 @@ from tests.support.tls import TRANSPORTS, TlsFiles
 from versectl.nginx.check import CheckOptions, run_check
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import load_config
+from versectl.nginx.rules import Family, rules_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
-BUFFERING_FAMILY = {
-    "proxy-buffering",
-    "gzip-event-stream",
-    "ignore-accel-buffering",
-    "http-version",
-}
+BUFFERING_FAMILY = rules_in(Family.buffering)
+TIMEOUT_FAMILY = rules_in(Family.timeout)
+CACHE_FAMILY = rules_in(Family.cache)
 MATRIX_FILE = Path(__file__).parents[2] / "versectl" / "nginx" / "TRUTH_MATRIX.md"
-HAS_CLIENTS = "clients" in getattr(Finding, "__dataclass_fields__", {})
-"""Whether findings say which client kinds they affect (versectl/nginx/finding.py)."""
-PENDING_CLIENTS = {
-    (row, "http1.1+tls")
-    for row in (
-        "http 1.1",
-        "cache for POST",
-        "cache for GET/HEAD only",
-        "postpone_output 65536",
-        "big proxy_buffers",
-        "sub_filter on text/event-stream (no match)",
-        "ignore X-Accel-Buffering + http 1.1",
-        "server{} http 1.1, inherited",
-        "ssl_buffer_size 1k + http 1.1",
-        "ssl_buffer_size 4k + http 1.1",
-    )
-}
-"""(row, transport) where a check whose findings have no `clients` yet disagrees with the
-measurement: held over HTTP/1.1+TLS where it warns. Expected failures while findings lack
-`clients`; once they have them (the listener model), every row must agree."""
-
 Checked = dict[str, tuple[RowResult, list[Finding]]]
 
 
@@ -91,14 +71,9 @@ def _skip_reason(row: Row) -> str | None:
     return None
 
 
-def clients_of(finding: Finding) -> tuple[str, ...]:
-    """The client kinds a finding affects: every kind while findings do not say."""
-    return tuple(str(kind) for kind in getattr(finding, "clients", TRANSPORTS))
-
-
 def rules_for(findings: list[Finding], transport: str) -> list[str]:
     """The rules with an error finding for `transport`, then `~rule` for warnings."""
-    mine = [f for f in findings if transport in clients_of(f)]
+    mine = [f for f in findings if transport in f.clients]
     errors = sorted({f.rule for f in mine if f.severity == Severity.error})
     warnings = sorted({f"~{f.rule}" for f in mine if f.severity == Severity.warning})
     return errors + warnings
@@ -169,19 +144,14 @@ def test_check_truth_row(row: Row, transport: str, measured: Checked) -> None:
     )
     context = f"over {transport} check says {verdict or 'nothing'}; measured:\n{table}"
     assert "error" not in seen, context
-    try:
-        if not errors:
-            assert seen == {"streams"}, context
-        if errors & BUFFERING_FAMILY:
-            assert seen & {"held", "partial"}, context
-        if seen & {"held", "partial"}:
-            assert errors & BUFFERING_FAMILY, context
-        assert ("read-timeout" in errors) == ("cut" in seen), context
-        assert ("proxy-cache" in errors) == ("cached" in seen), context
-    except AssertionError:
-        if not HAS_CLIENTS and (row.name, transport) in PENDING_CLIENTS:
-            pytest.xfail(f"findings have no `clients` yet; {context}")
-        raise
+    if not errors:
+        assert seen == {"streams"}, context
+    if errors & BUFFERING_FAMILY:
+        assert seen & {"held", "partial"}, context
+    if seen & {"held", "partial"}:
+        assert errors & BUFFERING_FAMILY, context
+    assert bool(errors & TIMEOUT_FAMILY) == ("cut" in seen), context
+    assert bool(errors & CACHE_FAMILY) == ("cached" in seen), context
 
 
 def test_truth_browser(browsers: tuple[Browser, ...]) -> None:

@@ -14,11 +14,11 @@ from types import SimpleNamespace
 import pytest
 
 import nginx_templates
-from tests.probe.certificates import https_url, self_signed, tls_site
 from tests.probe.records import record_from_reads, steady
 from tests.support.backend_server import running_backend
 from tests.support.nginx import NginxServer, free_port
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
+from tests.support.tls import https_url, make_tls_files, tls_site
 from versectl.demo.story import BROKEN_SITE
 from versectl.doctor import diagnose, protocol_advice
 from versectl.nginx.finding import Finding, Severity
@@ -90,7 +90,7 @@ def test_doctor_tls_reads_the_probe_per_protocol_with_the_check(
 ) -> None:
     """The issue's config over `listen ssl http2`, a backend that chunks without
     X-Accel-Buffering: browsers (HTTP/2) stream, SDKs (HTTP/1.1 over TLS) get it at the end."""
-    certificate = self_signed(tmp_path / "tls")
+    certificate = make_tls_files(tmp_path / "tls")
     with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
         location = (
             f"        proxy_pass http://127.0.0.1:{backend.port};\n"
@@ -99,7 +99,7 @@ def test_doctor_tls_reads_the_probe_per_protocol_with_the_check(
         server = nginx(tls_site(certificate, location))
         args = [sys.executable, "-m", "versectl", "doctor", https_url(server.port, CHAT)]
         args += ["--format", "json", "--config", str(server.conf_path), "--no-login"]
-        args += ["--backend-port", str(backend.port), "--cacert", str(certificate.cert)]
+        args += ["--backend-port", str(backend.port), "--cacert", str(certificate.ca)]
         done = subprocess.run(args, capture_output=True, text=True, timeout=120, check=False)
     assert "Traceback" not in done.stderr, done.stderr
     doc = json.loads(done.stdout)

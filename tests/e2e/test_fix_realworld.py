@@ -12,33 +12,32 @@ from __future__ import annotations
 
 import difflib
 import os
-import signal
-import subprocess
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.fix.realworld import (
-    Case,
-    Certificate,
-    case_names,
-    file_bytes,
-    make_certificate,
-    prepare,
-)
+from tests.fix.realworld import file_bytes
 from tests.fix.stream_clients import Answer, request
 from tests.support.nginx import require_nginx
+from tests.support.realworld import (
+    Case,
+    Nginx,
+    case_names,
+    host_for,
+    names_and_ports,
+    require_corpus,
+    start,
+)
 from tests.support.scripted_server import Plan, ScriptedServer, scripted_server, sse_tokens
-from tests.support.waiting import wait_until
+from tests.support.tls import TlsFiles
 from versectl.fix.run import FixOptions, FixOutcome, run_fix
 from versectl.fix.syntax import Statement, parse, walk
 from versectl.nginx.check import CheckOptions, run_check
 from versectl.nginx.finding import Severity
 from versectl.nginx.load import load_config
-from versectl.nginx.model import LocationMatch, select_locations
+from versectl.nginx.model import select_locations
 
 MARKER = "X-Versectl-Fixed"
 TOKENS, GAP_S = 4, 0.2
@@ -48,8 +47,7 @@ MIN_SPREAD_S = 0.3
 REDIRECTS = range(300, 309)
 
 NAMES = case_names()
-if not NAMES and os.environ.get("CI") == "true":
-    raise RuntimeError("../shared/realworld/runnable is missing: CI clones it beside the repo")
+require_corpus(NAMES)
 
 
 @pytest.fixture(scope="module")
@@ -60,74 +58,20 @@ def backend() -> Iterator[ScriptedServer]:
         yield server
 
 
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    return make_certificate(tmp_path_factory.mktemp("cert"))
-
-
-@dataclass
-class Nginx:
-    """A private nginx master running a case's own main config."""
-
-    binary: str
-    main: Path
-    pid: int
-
-    def args(self, *extra: str) -> list[str]:
-        return [self.binary, "-c", str(self.main), *extra]
-
-    def workers(self) -> set[int]:
-        found = set()
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    stat = (entry / "stat").read_text()
-                except OSError:
-                    continue
-                if int(stat[stat.rfind(")") + 2 :].split()[1]) == self.pid:
-                    found.add(int(entry.name))
-        return found
-
-    def reload(self) -> None:
-        old = self.workers()
-        subprocess.run(self.args("-s", "reload"), check=True, capture_output=True, timeout=30)
-        wait_until(lambda: (now := self.workers()) != set() and not now & old, 15, "reload")
-
-
 @pytest.fixture
 def nginx_for() -> Iterator[list[Nginx]]:
     started: list[Nginx] = []
     yield started
     for server in started:
-        os.kill(server.pid, signal.SIGTERM)
-        wait_until(lambda pid=server.pid: not Path(f"/proc/{pid}").exists()
-                   or "Z" in Path(f"/proc/{pid}/stat").read_text().split(")")[-1][:3],
-                   15, "nginx to stop")  # fmt: skip
+        server.stop()
 
 
 def _start(
-    binary: str,
-    name: str,
-    tmp_path: Path,
-    backend_port: int,
-    certificate: Certificate,
-    started: list[Nginx],
+    binary: str, name: str, tmp_path: Path, backend_port: int, tls: TlsFiles, started: list[Nginx]
 ) -> tuple[Case, Nginx]:
-    """Prepare the copy and start nginx on it; new ports when another process took one
-    between free_port() and nginx's bind (the ports are ephemeral, so a race remains)."""
-    for attempt in range(3):
-        case = prepare(name, tmp_path / f"conf{attempt}", backend_port, certificate)
-        done = subprocess.run(
-            [binary, "-c", str(case.main)], capture_output=True, text=True, timeout=30,
-            check=False,
-        )  # fmt: skip
-        if done.returncode == 0:
-            server = Nginx(binary, case.main, int((case.root / "nginx.pid").read_text()))
-            started.append(server)
-            return case, server
-        if "Address already in use" not in done.stderr:
-            break
-    raise AssertionError(f"the original config does not run: {done.stderr}")
+    case, server = start(binary, name, tmp_path, backend_port, tls)
+    started.append(server)
+    return case, server
 
 
 def _fix(case: Case, write: bool) -> FixOutcome:
@@ -182,35 +126,8 @@ def _host_and_ports(case: Case, uri: str, path: Path, lines: set[int]) -> tuple[
             continue
         if location is None or location.line not in lines:
             continue
-        return _names_and_ports(match)
+        return names_and_ports(match)
     raise AssertionError(f"{uri}: no fixed block of {path} serves it")
-
-
-def _names_and_ports(match: LocationMatch) -> tuple[str, set[int]]:
-    names = [_concrete(n) for n in match.server_names if n and n != "_" and n[0] != "~"]
-    ports = {int(word.rsplit(":", 1)[-1]) for listen in match.listen
-             for word in listen.split()[:1] if word.rsplit(":", 1)[-1].isdigit()}  # fmt: skip
-    return (names[0] if names else "localhost"), ports
-
-
-def _plain_host(case: Case, uri: str) -> str:
-    """Before the fix: the name of the server on the plain port that gets `uri`."""
-    for match in select_locations(load_config([str(case.main)]), [uri]):
-        host, ports = _names_and_ports(match)
-        if case.plain_port in ports:
-            return host
-    return "localhost"
-
-
-def _concrete(name: str) -> str:
-    """A host name a server_name wildcard matches (`open-webui.*`, `*.example.org`)."""
-    if name.endswith(".*"):
-        return name[:-1] + "example"
-    return "a" + name[1:] if name.startswith(("*.", ".")) else name
-
-
-def _port(case: Case, kind: str) -> int:
-    return case.plain_port if kind == "plain" else case.tls_port
 
 
 @pytest.mark.skipif(not NAMES, reason="../shared/realworld/runnable is not beside the clone")
@@ -219,14 +136,14 @@ def test_fix_realworld_config(
     name: str,
     tmp_path: Path,
     backend: ScriptedServer,
-    certificate: Certificate,
+    tls_files: TlsFiles,
     nginx_for: list[Nginx],
     record_property: Callable[[str, object], None],
 ) -> None:
     binary = require_nginx()
-    case, server = _start(binary, name, tmp_path, backend.port, certificate, nginx_for)
+    case, server = _start(binary, name, tmp_path, backend.port, tls_files, nginx_for)
     redirected: dict[tuple[str, str], Answer] = {}
-    hosts_before = {uri: _plain_host(case, uri) for uri in case.uris}
+    hosts_before = {uri: host_for(case, uri, case.plain_port) for uri in case.uris}
     if "plain" in case.probes:
         for uri in case.uris:
             answer = request("plain", case.plain_port, hosts_before[uri], uri, tmp_path)
@@ -268,7 +185,7 @@ def test_fix_realworld_config(
     for uri in case.uris:
         host, ports = targets[uri]
         for kind in case.probes:
-            if _port(case, kind) in ports or (kind, uri) in redirected:
+            if case.port(kind) in ports or (kind, uri) in redirected:
                 hostname = hosts_before[uri] if (kind, uri) in redirected else host
                 jobs.append((kind, uri, hostname))
     for uri in case.uris:  # every client kind the config serves is measured
@@ -276,7 +193,7 @@ def test_fix_realworld_config(
         assert measured == set(case.probes), (uri, measured, targets[uri])
     with ThreadPoolExecutor(len(jobs)) as pool:
         answers = list(pool.map(
-            lambda job: (job, request(job[0], _port(case, job[0]), job[2], job[1], tmp_path)),
+            lambda job: (job, request(job[0], case.port(job[0]), job[2], job[1], tmp_path)),
             jobs,
         ))  # fmt: skip
     record_property("actions", " ".join(sorted(c.action for c in outcome.plan.changes)))

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.probe.certificates import Certificate, https_url, self_signed, tls_site
 from tests.support.backend_server import running_backend
 from tests.support.nginx import NginxServer
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
+from tests.support.tls import TlsFiles, https_url, make_tls_files, tls_site
 
 pytestmark = pytest.mark.e2e
 
@@ -140,7 +140,7 @@ def test_probe_nginx_template_streams_a_close_delimited_backend(
     assert (code, result["verdict"]) == (0, "streaming"), result["evidence"]
 
 
-def _tls_site(certificate: Certificate, backend_port: int, location_body: str) -> str:
+def _tls_site(certificate: TlsFiles, backend_port: int, location_body: str) -> str:
     body = f"        proxy_pass http://127.0.0.1:{backend_port};\n{location_body}"
     return tls_site(certificate, body)
 
@@ -150,13 +150,13 @@ def test_probe_nginx_tls_h2_streams_while_http11_over_tls_is_held(
 ) -> None:
     """The issue's config: `listen ssl http2`, proxy_http_version 1.1, buffering on, and a
     backend that chunks without X-Accel-Buffering: browsers stream, SDKs get it at the end."""
-    certificate = self_signed(tmp_path / "tls")
+    certificate = make_tls_files(tmp_path / "tls")
     with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
         assert ("X-Accel-Buffering", "no") not in Plan([]).headers
         server = nginx(_tls_site(certificate, backend.port, "        proxy_http_version 1.1;\n"))
         url = https_url(server.port)
-        code, document = _probe(url, "--cacert", str(certificate.cert))
-        forced_code, forced = _probe(url, "--cacert", str(certificate.cert), "--http2")
+        code, document = _probe(url, "--cacert", str(certificate.ca))
+        forced_code, forced = _probe(url, "--cacert", str(certificate.ca), "--http2")
     h2, h1 = document["results"]  # type: ignore[misc]
     assert code == 1, (h2["evidence"], h1["evidence"])  # the worst of the two
     assert (h2["http_version"], h2["client"]) == ("HTTP/2", "h2")
@@ -178,14 +178,14 @@ def test_probe_nginx_tls_h2_streams_while_http11_over_tls_is_held(
 def test_probe_nginx_tls_buffering_off_streams_for_both_and_direct_agrees(
     nginx: Callable[[str], NginxServer], tmp_path: Path
 ) -> None:
-    certificate = self_signed(tmp_path / "tls")
+    certificate = make_tls_files(tmp_path / "tls")
     with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
         site = _tls_site(certificate, backend.port, "        proxy_buffering off;\n")
         server = nginx(site)
         code, document = _probe(
             https_url(server.port),
             "--cacert",
-            str(certificate.cert),
+            str(certificate.ca),
             "--direct",
             backend.url + "/api/x",
         )
@@ -200,12 +200,12 @@ def test_probe_nginx_tls_buffering_off_streams_for_both_and_direct_agrees(
 def test_probe_nginx_tls_table_shows_both_verdicts_side_by_side(
     nginx: Callable[[str], NginxServer], tmp_path: Path
 ) -> None:
-    certificate = self_signed(tmp_path / "tls")
+    certificate = make_tls_files(tmp_path / "tls")
     with scripted_server(Plan(sse_tokens(40, 0.025))) as backend:
         server = nginx(_tls_site(certificate, backend.port, "        proxy_http_version 1.1;\n"))
         done = subprocess.run(
             [sys.executable, "-m", "versectl", "probe-stream", https_url(server.port),
-             "--cacert", str(certificate.cert)],
+             "--cacert", str(certificate.ca)],
             capture_output=True, text=True, timeout=90, check=False,
             env={**os.environ, "COLUMNS": "140"},
         )  # fmt: skip

@@ -58,3 +58,18 @@ def config_tree(base: Path, site_text: str, *, symlinked: bool = False) -> Tree:
         site = root / "sites-enabled" / "verse"
         site.write_text(site_text)
     return Tree(root, main, site)
+
+
+def shared_snippet_tree(base: Path, snippet_text: str, names: tuple[str, str]) -> tuple[Tree, Path]:
+    """A config tree whose two servers (`names`, one port) include the same snippet file,
+    snippets/api.conf holding `snippet_text`: the tree and the snippet's path."""
+    servers = "".join(
+        f"server {{\n    listen 127.0.0.1:8081;\n    server_name {name};\n"
+        "    include snippets/api.conf;\n}\n"
+        for name in names
+    )
+    tree = config_tree(base, servers)
+    (tree.root / "snippets").mkdir()
+    snippet = tree.root / "snippets" / "api.conf"
+    snippet.write_text(snippet_text)
+    return tree, snippet

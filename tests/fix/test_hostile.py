@@ -12,26 +12,19 @@ from pathlib import Path
 import pytest
 
 from tests.fix.cli import api_errors, run_fix
-from tests.fix.configs import config_tree, seed_site, sha256
+from tests.fix.configs import config_tree, seed_site, sha256, shared_snippet_tree
+from tests.support.exit_two import one_line_error
 from tests.support.nginx import require_nginx
-
-
-def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, done.stderr
-    return lines[0]
 
 
 def test_hostile_fifo_as_path_is_refused_at_once(tmp_path: Path) -> None:
     fifo = tmp_path / "f"
     os.mkfifo(fifo)
-    assert "not a regular file" in _one_line_error(run_fix(fifo, cwd=tmp_path))
+    assert "not a regular file" in one_line_error(run_fix(fifo, cwd=tmp_path))
 
 
 def test_hostile_dev_zero_is_refused(tmp_path: Path) -> None:
-    assert "not a regular file" in _one_line_error(run_fix("/dev/zero", cwd=tmp_path))
+    assert "not a regular file" in one_line_error(run_fix("/dev/zero", cwd=tmp_path))
 
 
 def test_hostile_fifo_in_an_include_glob_inside_the_block(tmp_path: Path) -> None:
@@ -42,7 +35,7 @@ def test_hostile_fifo_in_an_include_glob_inside_the_block(tmp_path: Path) -> Non
     (tree.root / "snippets").mkdir()
     os.mkfifo(tree.root / "snippets" / "x.conf")
     for extra in ([], ["--write"]):
-        message = _one_line_error(
+        message = one_line_error(
             run_fix(tree.site, *extra, "--nginx-conf", tree.main, cwd=tmp_path)
         )
         assert "x.conf" in message and "not a regular file" in message
@@ -51,11 +44,11 @@ def test_hostile_fifo_in_an_include_glob_inside_the_block(tmp_path: Path) -> Non
 def test_hostile_binary_and_huge_files_are_refused(tmp_path: Path) -> None:
     binary = tmp_path / "bin.conf"
     binary.write_bytes(b"server {\0\0\0\x01\x02}")
-    assert "binary" in _one_line_error(run_fix(binary, cwd=tmp_path))
+    assert "binary" in one_line_error(run_fix(binary, cwd=tmp_path))
     huge = tmp_path / "huge.conf"
     with huge.open("wb") as handle:
         handle.truncate(17 * 1024 * 1024)  # sparse: no real disk used
-    assert "too large" in _one_line_error(run_fix(huge, cwd=tmp_path))
+    assert "too large" in one_line_error(run_fix(huge, cwd=tmp_path))
 
 
 def test_hostile_multiline_quoted_values_and_comments_survive_a_write(tmp_path: Path) -> None:
@@ -85,16 +78,7 @@ def test_hostile_multiline_quoted_values_and_comments_survive_a_write(tmp_path: 
 
 def _shared_tree(tmp_path: Path) -> tuple[Path, Path, Path]:
     snippet_body = "location /api {\n    proxy_pass http://127.0.0.1:7776;\n}\n"
-    site = (
-        "server {\n    listen 127.0.0.1:8081;\n    server_name a.example;\n"
-        "    include snippets/api.conf;\n}\n"
-        "server {\n    listen 127.0.0.1:8081;\n    server_name b.example;\n"
-        "    include snippets/api.conf;\n}\n"
-    )
-    tree = config_tree(tmp_path, site)
-    (tree.root / "snippets").mkdir()
-    snippet = tree.root / "snippets" / "api.conf"
-    snippet.write_text(snippet_body)
+    tree, snippet = shared_snippet_tree(tmp_path, snippet_body, ("a.example", "b.example"))
     return tree.main, tree.site, snippet
 
 
@@ -104,7 +88,7 @@ def test_hostile_shared_snippet_is_refused_without_force(tmp_path: Path) -> None
     done = run_fix(
         snippet, "--write", "--nginx-conf", main, "--server-name", "a.example", cwd=tmp_path
     )
-    message = _one_line_error(done)
+    message = one_line_error(done)
     assert "shared" in message and "a.example" in message and "b.example" in message
     assert "--force" in message
     assert sha256(snippet) == before
@@ -158,7 +142,7 @@ def test_hostile_disk_full_during_write_keeps_the_original(tmp_path: Path, tiny_
     tree.main.write_text(tree.main.read_text().replace("sites-enabled/*", str(site)))
     _fill(tiny_disk)
     before = site.read_bytes()
-    message = _one_line_error(run_fix(site, "--write", "--nginx-conf", tree.main, cwd=tmp_path))
+    message = one_line_error(run_fix(site, "--write", "--nginx-conf", tree.main, cwd=tmp_path))
     assert "No space left on device" in message and "unchanged" in message
     assert site.read_bytes() == before
     assert sorted(p.name for p in tiny_disk.iterdir()) == ["filler", "verse.conf"]
@@ -168,5 +152,5 @@ def test_hostile_disk_full_during_write_keeps_the_original(tmp_path: Path, tiny_
 def test_hostile_uri_that_is_no_request_path_is_refused(tmp_path: Path, uri: str) -> None:
     site = tmp_path / "site.conf"
     site.write_text(seed_site())
-    message = _one_line_error(run_fix(site, "--uri", uri, cwd=tmp_path))
+    message = one_line_error(run_fix(site, "--uri", uri, cwd=tmp_path))
     assert "--uri" in message and "\x1b" not in message

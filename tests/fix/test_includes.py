@@ -16,6 +16,7 @@ from versectl.fix.includes import (
     includes_file,
     read_config_text,
 )
+from versectl.nginx.sources import include_glob
 
 
 def test_includes_expand_sorts_and_skips_dotfiles(tmp_path: Path) -> None:
@@ -109,3 +110,16 @@ def test_includes_a_fifo_in_a_glob_of_the_tree_is_refused(tmp_path: Path) -> Non
     main.write_text("events {}\nhttp { include conf.d/*.conf; }\n")
     with pytest.raises(ConfigLoadError, match="not a regular file"):
         list(includes(main))
+
+
+def test_includes_expand_is_checks_glob(tmp_path: Path) -> None:
+    conf = tmp_path / "conf.d"
+    conf.mkdir()
+    for name in ("b.conf", "a.conf", ".hidden.conf", "c.txt"):
+        (conf / name).write_text("")
+    (conf / "sub").mkdir()
+    (conf / "sub" / "d.conf").write_text("")
+    for pattern in ("conf.d/*.conf", "conf.d/.*.conf", "conf.d/*/*.conf", "conf.d/?.conf"):
+        expected = include_glob(str(tmp_path / pattern))
+        assert [str(p) for p in expand(pattern, tmp_path)] == expected
+    assert [p.name for p in expand("conf.d/*.conf", tmp_path)] == ["a.conf", "b.conf"]

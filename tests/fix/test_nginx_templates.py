@@ -102,3 +102,18 @@ def test_nginx_templates_pass_nginx_t(name: str, tmp_path) -> None:
         [binary, "-t", "-c", str(main)], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", ["nginx-verse.conf", "nginx-verse-replicas.conf"])
+def test_nginx_templates_sites_have_no_error_findings(name: str) -> None:
+    """The shipped sites are what `check nginx` calls clean (the replicas' second port too)."""
+    from importlib.resources import files
+
+    from versectl.nginx.check import CheckOptions, run_check
+    from versectl.nginx.finding import Severity
+    from versectl.nginx.load import load_config
+
+    site = files(nginx_templates) / name
+    result = run_check(load_config([str(site)]), CheckOptions(backend_port=7776, offline=True))
+    errors = [f for f in result.findings if f.severity == Severity.error]
+    assert errors == [], errors

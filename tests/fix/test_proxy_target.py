@@ -44,3 +44,25 @@ def test_proxy_target_keeps_the_port_of_other_machines(url: str) -> None:
     result = retarget(url, 7776, ())
     assert result.url == url
     assert result.note is not None and "not this machine" in result.note
+
+
+@pytest.mark.parametrize(
+    ("url", "variables", "expected", "word"),
+    [
+        # the literal host:port before a request-path variable is set like any
+        ("http://127.0.0.1:8000$request_uri", {}, "http://127.0.0.1:7776$request_uri", None),
+        ("http://api:3080$request_uri", {}, "http://api:3080$request_uri", "not this machine"),
+        # Nginx Proxy Manager: the address is in `set` lines; checked, named, left alone
+        ("$scheme_://$server:$port$request_uri", {"scheme_": "http", "server": "127.0.0.1",
+         "port": "8000"}, "$scheme_://$server:$port$request_uri", "set its port to 7776"),
+        ("http://$server:$port", {"server": "127.0.0.1", "port": "7776"},
+         "http://$server:$port", None),
+        ("http://$server:$port", {"server": "127.0.0.1"}, "http://$server:$port", "variables"),
+    ],
+)  # fmt: skip
+def test_proxy_target_behind_variables(
+    url: str, variables: dict[str, str], expected: str, word: str | None
+) -> None:
+    result = retarget(url, 7776, (), variables)
+    assert result.url == expected
+    assert (result.note is None) if word is None else (word in (result.note or ""))

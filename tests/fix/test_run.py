@@ -10,8 +10,8 @@ import pytest
 
 from tests.fix.configs import seed_site
 from versectl import cli
-from versectl.fix import validate as validate_module
 from versectl.fix.run import FixOptions, run_fix
+from versectl.nginx import binary as binary_module
 from versectl.nginx.check import DEFAULT_URIS
 
 
@@ -26,7 +26,7 @@ def test_run_without_nginx_writes_and_says_validation_was_skipped(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(validate_module, "_CANDIDATES", ())
+    monkeypatch.setattr(binary_module, "CANDIDATES", ())
     monkeypatch.chdir(tmp_path)
     site = tmp_path / "verse.conf"
     site.write_text(seed_site())
@@ -41,7 +41,7 @@ def test_run_without_nginx_warns_in_json_mode_too(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    monkeypatch.setattr(validate_module, "_CANDIDATES", ())
+    monkeypatch.setattr(binary_module, "CANDIDATES", ())
     monkeypatch.chdir(tmp_path)
     site = tmp_path / "verse.conf"
     site.write_text(seed_site())

@@ -9,6 +9,7 @@ import nginx_templates
 from tests.fix.configs import seed_site
 from versectl.errors import ConfigParseError
 from versectl.fix.syntax import Comment, Statement, parse, quote_word, walk
+from versectl.nginx.lexer import MAX_DEPTH
 
 
 def _flat(nodes: list) -> list[tuple[str, list[str], int]]:
@@ -95,7 +96,7 @@ def test_syntax_hash_inside_a_word_is_not_a_comment() -> None:
         ("server {\n}\n}\n", 3, 'unexpected "}"'),
         ("a b;\n;\n", 2, 'unexpected ";"'),
         ('a "x"y;\n', 1, 'unexpected "y"'),
-        ("a 'open;\n\n", 3, "unexpected end of file"),
+        ("a 'open;\n\n", 1, "unterminated quote"),  # check's lexer: the quote's line
         ("listen 80\n", 2, "unexpected end of file"),
     ],
 )
@@ -116,8 +117,14 @@ def test_syntax_quote_word_round_trips(value: str) -> None:
 
 
 def test_syntax_walk_survives_deep_nesting() -> None:
-    depth = 3000
+    depth = MAX_DEPTH - 1
     text = "server { " + "location /a { " * depth + "}" * depth + " }\n"
     found = list(walk(parse(text)))
     assert len(found) == depth + 1
     assert len(found[-1][1]) == depth
+
+
+def test_syntax_refuses_what_check_refuses_nesting_over_the_limit() -> None:
+    text = "server { " + "location /a { " * MAX_DEPTH + "}" * MAX_DEPTH + " }\n"
+    with pytest.raises(ConfigParseError, match="nested more than"):
+        parse(text)

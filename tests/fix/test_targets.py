@@ -8,6 +8,7 @@ import pytest
 
 from tests.fix.configs import seed_site
 from versectl.errors import FixError
+from versectl.fix.plan import plan_file
 from versectl.fix.targets import find_targets
 from versectl.nginx.check import DEFAULT_URIS
 from versectl.nginx.load import load_config
@@ -120,3 +121,24 @@ def test_targets_new_block_inherits_from_the_server(tmp_path: Path) -> None:
     (target,) = find_targets(load_config([str(site)]), str(site), DEFAULT_URIS, None).targets
     assert target.kind == "insert" and target.source == (3, ("/",))
     assert dict(target.inherited)["proxy_buffering"] == ("off",)
+
+
+def test_targets_carry_literal_set_values_to_the_plan(tmp_path: Path) -> None:
+    # Nginx Proxy Manager's layout: the address is in the server's `set` lines
+    site = tmp_path / "site.conf"
+    site.write_text(
+        'server {\n    listen 80;\n    set $forward_scheme http;\n    set $server "127.0.0.1";\n'
+        "    set $port 8000;\n    location /api {\n"
+        "        proxy_pass $forward_scheme://$server:$port$request_uri;\n    }\n}\n"
+    )
+    found = find_targets(load_config([str(site)]), str(site), ("/api/chat/message",), None)
+    (target,) = found.targets
+    assert dict(target.variables) == {
+        "forward_scheme": "http",
+        "server": "127.0.0.1",
+        "port": "8000",
+    }
+    plan = plan_file(str(site), site.read_text(), [target], port=7776)
+    (change,) = plan.changes
+    assert "$forward_scheme://$server:$port$request_uri;" in plan.candidate  # left as written
+    assert any("http://127.0.0.1:8000" in n and "7776" in n for n in change.merge.notes)

@@ -28,6 +28,8 @@ class Reading:
     content_encoding: str | None = None
     body: bytes = b""
     http_version: str | None = None
+    location: str | None = None
+    """The Location header (a redirect's target)."""
 
     @property
     def spread(self) -> float:
@@ -76,12 +78,15 @@ def read_stream(
     timeout: float = 20,
     transport: str = "http1.1",
     verify: ssl.SSLContext | bool = True,
+    host: str | None = None,
 ) -> Reading:
     """One request with httpx; body reads timed with iter_raw (no decoding, no buffering).
 
     `transport` is a client kind: "http1.1" (plain), "http1.1+tls" (ALPN offers only
     http/1.1, as SDKs do) or "h2" (ALPN h2, as browsers do: the reading is an error when the
-    server answered with another protocol). Over HTTP/2 each read is one DATA frame.
+    server answered with another protocol). Over HTTP/2 each read is one DATA frame. `host`:
+    the Host header and the TLS SNI a browser for that name would send (the URL stays on
+    127.0.0.1; `verify` must then not check the name).
     """
     # httpx asks for gzip by default: say "identity" explicitly for the plain client
     headers = {
@@ -90,6 +95,10 @@ def read_stream(
     }
     if cookie is not None:
         headers["Cookie"] = f"verse_session={cookie}"
+    extensions = {}
+    if host is not None:
+        headers["Host"] = host
+        extensions["sni_hostname"] = host
     payload = body if body is not None else json.dumps({"message": "hi", "insight_id": 1}).encode()
     h2 = transport == "h2"
     reading = Reading()
@@ -97,12 +106,17 @@ def read_stream(
         with (
             httpx.Client(timeout=timeout, verify=verify, http1=not h2, http2=h2) as client,
             client.stream(
-                method, url, headers=headers, content=payload if method == "POST" else None
+                method,
+                url,
+                headers=headers,
+                content=payload if method == "POST" else None,
+                extensions=extensions,
             ) as response,
         ):
             reading.status = response.status_code
             reading.content_encoding = response.headers.get("content-encoding")
             reading.http_version = response.http_version
+            reading.location = response.headers.get("location")
             chunks = []
             for chunk in response.iter_raw():
                 reading.times.append(time.perf_counter())

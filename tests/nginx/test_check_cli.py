@@ -103,7 +103,9 @@ def test_check_nginx_json_contract_shape(site: Path, tmp_path: Path) -> None:
         "message",
         "fix",
         "clients",
+        "family",
     }
+    assert rules["port-mismatch"]["family"] == "routing"
     # a wrong port breaks every transport, and plain HTTP is the only one that reaches this server
     assert rules["port-mismatch"]["clients"] == ["http1.1"]
     assert rules["port-mismatch"]["fix"] == "proxy_pass http://localhost:7776;"

@@ -10,18 +10,12 @@ from collections.abc import Callable
 import pytest
 
 from tests.support.nginx import NginxServer
+from versectl.demo.ports import free_port
 from versectl.nginx.check import CheckOptions, run_check
 from versectl.nginx.live import running_nginx
 from versectl.nginx.load import load_config
 
 pytestmark = pytest.mark.e2e
-
-
-def _closed_port() -> int:
-    # bound but never listening: connections to it are refused
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _site(port: int) -> str:
@@ -35,7 +29,7 @@ def test_backend_unreachable_real_sockets(tmp_path: object) -> None:
     from pathlib import Path
 
     assert isinstance(tmp_path, Path)
-    closed = _closed_port()
+    closed = free_port()  # nothing listens there: connections are refused
     site = tmp_path / "site.conf"
     # a listening socket is all a TCP connect needs: the kernel completes the handshake
     with socket.create_server(("127.0.0.1", 0)) as listener:

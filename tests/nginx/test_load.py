@@ -11,7 +11,7 @@ import pytest
 
 from versectl.errors import ConfigLoadError, ConfigParseError
 from versectl.nginx.directive import Directive
-from versectl.nginx.load import load_config
+from versectl.nginx.load import load_config, load_replaced
 from versectl.nginx.sources import MAX_CONFIG_BYTES, split_dump
 
 
@@ -232,3 +232,19 @@ def test_load_stdin_without_markers_is_refused(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"server {}\n")))
     with pytest.raises(ConfigLoadError, match="nginx -T"):
         load_config(["-"])
+
+
+def test_load_replaced_reads_the_given_text_for_that_file_under_every_name(tmp_path: Path) -> None:
+    site = tmp_path / "site.conf"
+    site.write_text("server { listen 80; location /a { proxy_pass http://x; } }\n")
+    (tmp_path / "link.conf").symlink_to(site)
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp { include site.conf; include link.conf; }\n")
+    config = load_config([str(main)])
+    after = load_replaced(config, str(site), "server { listen 81; }\n")
+    (http,) = [d for d in after.root if d.name == "http"]
+    assert [next(s.children("listen")).args for s in http.children("server")] == [
+        ("81",),
+        ("81",),
+    ]
+    assert "listen 80" in site.read_text()  # nothing written

@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from versectl.errors import VersectlError
@@ -116,6 +116,7 @@ def _check(folder: Path, data: bytes, other: bytes) -> None:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=_bytes, other=_bytes)
+@example(data=b"\\n", other=b"")  # an escape decoded to a newline, quoted in the error message
 def test_fuzz_load_and_check_only_raise_versectl_errors(data: bytes, other: bytes) -> None:
     with tempfile.TemporaryDirectory() as folder:
         _check(Path(folder), data, other)

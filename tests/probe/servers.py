@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from versectl.demo.ports import free_port
 
 
 @contextmanager
-def raw_server(answer: bytes) -> Iterator[int]:
-    """On every connection: read what comes (e.g. a TLS ClientHello), answer `answer`, close.
-
-    Plain-HTTP servers answer a TLS handshake this way (nginx and uvicorn send a 400)."""
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(16)
-    sock.settimeout(0.2)
+def accepting(handle: Callable[[socket.socket], None]) -> Iterator[int]:
+    """A loopback listener that calls `handle` on each connection in turn (in a thread), then
+    closes it; yields the port. `handle` deals with the client's errors itself."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.settimeout(0.2)  # how often the loop looks at `stop`
     stop = threading.Event()
 
     def serve() -> None:
@@ -26,12 +25,7 @@ def raw_server(answer: bytes) -> Iterator[int]:
             except TimeoutError:
                 continue
             with conn:
-                conn.settimeout(2)
-                try:
-                    conn.recv(4096)
-                    conn.sendall(answer)
-                except OSError:
-                    pass
+                handle(conn)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
@@ -43,8 +37,24 @@ def raw_server(answer: bytes) -> Iterator[int]:
         sock.close()
 
 
+@contextmanager
+def raw_server(answer: bytes) -> Iterator[int]:
+    """On every connection: read what comes (e.g. a TLS ClientHello), answer `answer`, close.
+
+    Plain-HTTP servers answer a TLS handshake this way (nginx and uvicorn send a 400)."""
+
+    def handle(conn: socket.socket) -> None:
+        conn.settimeout(2)
+        try:
+            conn.recv(4096)
+            conn.sendall(answer)
+        except OSError:
+            pass
+
+    with accepting(handle) as port:
+        yield port
+
+
 def closed_port() -> int:
     """A loopback port nothing listens on (bound then released: connecting is refused)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    return free_port()

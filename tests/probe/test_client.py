@@ -8,6 +8,7 @@ import statistics
 import zlib
 
 from tests.probe.servers import closed_port, raw_server
+from tests.support.cpu_wait import excused_merges, excused_ms, runqueue_wait_ns
 from tests.support.scripted_server import (
     SSE_HEADERS,
     Plan,
@@ -25,21 +26,26 @@ def _probe(url: str, **kwargs: object) -> StreamRecord:
 
 
 def test_client_stamps_each_event_close_to_when_the_server_sent_it() -> None:
-    with scripted_server(Plan(sse_tokens(30, 0.03))) as server:
+    gap = 0.03
+    with scripted_server(Plan(sse_tokens(30, gap))) as server:
+        waited = runqueue_wait_ns()
         record = _probe(server.url + "/api/x")
+        waited = runqueue_wait_ns() - waited
         sent = server.sent_ns[0]
     assert record.error is None and record.status == 200
     assert len(record.arrivals) == 31
-    # the 30 token events (the `done` event rides with the last one)
+    # the 30 token events (the `done` event rides with the last one); 2 ms (the bench measures
+    # the real figure) plus the CPU time a loaded machine took from us per event, but never near
+    # a whole gap: the error of a stamp from the wrong read
     measured = [b.t_ns - a.t_ns for a, b in itertools.pairwise(record.arrivals[:30])]
     truth = [b - a for a, b in itertools.pairwise(sent[:30])]
     errors_ms = [abs(m - t) / 1e6 for m, t in zip(measured, truth, strict=True)]
-    # generous: loaded 2-core machine; the bench measures the real figure
-    assert statistics.median(errors_ms) < 2.0, errors_ms
-    # each event arrived in its own read, about when the server wrote it (same clock)
-    assert len(record.read_ns) >= 29
+    assert statistics.median(errors_ms) < excused_ms(2.0, waited, 30, gap), errors_ms
+    # each event arrived in its own read, about when the server wrote it (same clock); two
+    # share a read only when the machine kept us off the CPU for a gap (a held stream: 1 read)
+    assert len(record.read_ns) >= 30 - excused_merges(waited, gap, 30 // 3), waited
     latency_ms = [abs(a.t_ns - s) / 1e6 for a, s in zip(record.arrivals, sent, strict=False)]
-    assert statistics.median(latency_ms) < 2.0, latency_ms
+    assert statistics.median(latency_ms) < excused_ms(2.0, waited, 30, gap), latency_ms
 
 
 def test_client_parses_crlf_multiline_data_and_counts_comments() -> None:
@@ -140,7 +146,9 @@ def test_client_gzip_encoded_stream_is_decoded_event_by_event() -> None:
     assert "gzip" in asked and "br" in asked
     assert record.error is None and record.headers["content-encoding"] == "gzip"
     assert [a.data for a in record.arrivals] == [str(i) for i in range(10)]
-    assert len({a.read for a in record.arrivals}) == 10  # decoded as each read came
+    # decoded as each read came: a decoder that waited for the end would put every event in the
+    # last read; a loaded machine may merge a few of the 20 ms reads, never most of them
+    assert len({a.read for a in record.arrivals}) >= 5
 
 
 def test_client_connection_cut_mid_body_keeps_events() -> None:

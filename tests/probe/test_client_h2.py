@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 from hyperframe.frame import DataFrame, HeadersFrame, SettingsFrame, WindowUpdateFrame
 
-from tests.probe.certificates import Certificate, https_url, self_signed, tls_site
+from tests.support.cpu_wait import excused_merges, excused_ms, runqueue_wait_ns
 from tests.support.nginx import NginxServer
 from tests.support.scripted_server import Plan, Step, scripted_server, sse_tokens
+from tests.support.tls import TlsFiles, https_url, tls_site
 from versectl.errors import InputError
 from versectl.probe.analysis import analyze
 from versectl.probe.client import _carries_request, make_ssl_context, probe_stream
@@ -28,22 +29,25 @@ STREAMING = (
 
 
 @pytest.fixture
-def certificate(tmp_path: Path) -> Certificate:
-    return self_signed(tmp_path / "tls")
+def certificate(tls_files: TlsFiles) -> TlsFiles:
+    return tls_files
 
 
-def _probe(url: str, certificate: Certificate | None, **kwargs: object) -> StreamRecord:
-    cacert = str(certificate.cert) if certificate else None
+def _probe(url: str, certificate: TlsFiles | None, **kwargs: object) -> StreamRecord:
+    cacert = str(certificate.ca) if certificate else None
     request = ProbeRequest(url=url, cacert=cacert, **kwargs)  # type: ignore[arg-type]
     return asyncio.run(probe_stream(request))
 
 
 def test_client_h2_stamps_each_event_close_to_when_the_backend_sent_it(
-    nginx: Nginx, certificate: Certificate
+    nginx: Nginx, certificate: TlsFiles
 ) -> None:
-    with scripted_server(Plan(sse_tokens(30, 0.03))) as backend:
+    gap = 0.03
+    with scripted_server(Plan(sse_tokens(30, gap))) as backend:
         server = nginx(tls_site(certificate, STREAMING.format(port=backend.port)))
+        waited = runqueue_wait_ns(server.workers())
         record = _probe(https_url(server.port), certificate, http_version="HTTP/2")
+        waited = runqueue_wait_ns(server.workers()) - waited
         sent = backend.sent_ns[0]
     assert record.error is None and record.http_version == "HTTP/2"
     assert len(record.arrivals) == 31
@@ -53,14 +57,16 @@ def test_client_h2_stamps_each_event_close_to_when_the_backend_sent_it(
     # generous (the bench measures the real figure): the backend thread shares this process's
     # GIL, and on 2 loaded cores it stalls for tens of ms; a stamp from the wrong read would be
     # off by a whole 30 ms gap in most gaps
-    assert statistics.median(errors_ms) < 10.0, errors_ms
-    assert len(record.read_ns) >= 29  # one DATA frame per event, each in its own read
+    assert statistics.median(errors_ms) < excused_ms(gap * 1e3 / 3, waited, 30, gap), errors_ms
+    # one DATA frame per event, each in its own read; two share a read only when the machine
+    # kept us or nginx off the CPU for a whole gap (a held stream: a read or two)
+    assert len(record.read_ns) >= 30 - excused_merges(waited, gap, 30 // 3), waited
     latency_ms = [abs(a.t_ns - s) / 1e6 for a, s in zip(record.arrivals, sent, strict=False)]
-    assert statistics.median(latency_ms) < 10.0, latency_ms
+    assert statistics.median(latency_ms) < excused_ms(gap * 1e3 / 3, waited, 30, gap), latency_ms
 
 
 def test_client_h2_event_split_across_data_frames_is_stamped_with_the_completing_read(
-    nginx: Nginx, certificate: Certificate
+    nginx: Nginx, certificate: TlsFiles
 ) -> None:
     plan = Plan([Step(0, b"data: hel"), Step(0.1, b"lo\n"), Step(0.1, b"\ndata: x\n\n")])
     with scripted_server(plan) as backend:
@@ -74,7 +80,7 @@ def test_client_h2_event_split_across_data_frames_is_stamped_with_the_completing
 
 
 def test_client_h2_and_http11_over_tls_differ_when_nginx_buffers(
-    nginx: Nginx, certificate: Certificate
+    nginx: Nginx, certificate: TlsFiles
 ) -> None:
     """The issue's config: buffering on, a chunking backend without X-Accel-Buffering."""
     location = "        proxy_pass http://127.0.0.1:{port};\n        proxy_http_version 1.1;\n"
@@ -90,7 +96,7 @@ def test_client_h2_and_http11_over_tls_differ_when_nginx_buffers(
 
 
 def test_client_h2_offered_to_a_tls_server_without_h2_falls_back_and_says_so(
-    nginx: Nginx, certificate: Certificate
+    nginx: Nginx, certificate: TlsFiles
 ) -> None:
     with scripted_server(Plan(sse_tokens(10, 0.03))) as backend:
         site = tls_site(certificate, STREAMING.format(port=backend.port), http2=False)
@@ -102,7 +108,7 @@ def test_client_h2_offered_to_a_tls_server_without_h2_falls_back_and_says_so(
 
 
 def test_client_untrusted_certificate_is_a_tls_error_and_cacert_trusts_it(
-    nginx: Nginx, certificate: Certificate
+    nginx: Nginx, certificate: TlsFiles
 ) -> None:
     with scripted_server(Plan(sse_tokens(3, 0.01))) as backend:
         server = nginx(tls_site(certificate, STREAMING.format(port=backend.port)))
@@ -143,7 +149,7 @@ def test_client_h2_writes_that_carry_the_request_are_told_from_acknowledgements(
 
 
 def test_client_h2_stream_reset_mid_body_is_a_protocol_error_with_the_events_kept(
-    nginx: Nginx, certificate: Certificate
+    nginx: Nginx, certificate: TlsFiles
 ) -> None:
     plan = Plan(sse_tokens(5, 0.02, done=False), close_mid_body=True)
     with scripted_server(plan) as backend:
@@ -155,7 +161,7 @@ def test_client_h2_stream_reset_mid_body_is_a_protocol_error_with_the_events_kep
 
 
 def test_client_h2_silent_stream_times_out_with_the_events_so_far(
-    nginx: Nginx, certificate: Certificate
+    nginx: Nginx, certificate: TlsFiles
 ) -> None:
     plan = Plan(sse_tokens(3, 0.01, done=False), hang_after=True)
     with scripted_server(plan) as backend:

@@ -9,13 +9,15 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.probe.bombs import run_measured
+from tests.probe.servers import accepting
+from tests.support.exit_two import one_line_error
 from tests.support.scripted_server import Plan, scripted_server, sse_tokens
+from tests.support.tls import make_tls_files
 
 
 def _run(*args: str, limit_file_bytes: int | None = None) -> subprocess.CompletedProcess[str]:
@@ -34,19 +36,11 @@ def _run(*args: str, limit_file_bytes: int | None = None) -> subprocess.Complete
     )
 
 
-def _one_line_error(done: subprocess.CompletedProcess[str]) -> str:
-    assert done.returncode == 2, (done.stdout, done.stderr)
-    assert "Traceback" not in done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: "), done.stderr
-    return lines[0]
-
-
 def test_hostile_data_from_dev_zero_is_refused_in_bounded_memory() -> None:
     done = run_measured(["probe-stream", "http://127.0.0.1:9/x", "-d", "@/dev/zero"], kill_after=30)
     assert done.returncode == 2
     assert done.rss_mib < 150
-    line = _one_line_error(_run("http://127.0.0.1:9/x", "-d", "@/dev/zero"))
+    line = one_line_error(_run("http://127.0.0.1:9/x", "-d", "@/dev/zero"))
     assert "not a regular file" in line
 
 
@@ -54,7 +48,7 @@ def test_hostile_json_file_in_a_missing_directory_fails_before_probing() -> None
     with scripted_server(Plan(sse_tokens(15, 0.02))) as server:
         done = _run(server.url + "/x", "--json-file", "/nonexistent/x.json")
         assert server.requests == []  # refused before the stream was spent
-    assert "/nonexistent does not exist" in _one_line_error(done)
+    assert "/nonexistent does not exist" in one_line_error(done)
 
 
 def test_hostile_json_file_on_a_full_disk_keeps_the_previous_file(tmp_path: Path) -> None:
@@ -62,7 +56,7 @@ def test_hostile_json_file_on_a_full_disk_keeps_the_previous_file(tmp_path: Path
     target.write_text('{"previous": true}\n')
     with scripted_server(Plan(sse_tokens(15, 0.02))) as server:
         done = _run(server.url + "/x", "--json-file", str(target), limit_file_bytes=64)
-    assert "cannot write --json-file" in _one_line_error(done)
+    assert "cannot write --json-file" in one_line_error(done)
     assert json.loads(target.read_text()) == {"previous": True}
     assert sorted(p.name for p in tmp_path.iterdir()) == ["result.json"]  # no temporary left
 
@@ -77,45 +71,21 @@ def test_hostile_json_file_is_written_whole(tmp_path: Path) -> None:
 
 @contextmanager
 def _tls_server(tmp_path: Path) -> Iterator[int]:
-    """A real TLS listener (Python's ssl, a fresh self-signed certificate) that handshakes."""
-    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=127.0.0.1", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    """A real TLS listener (Python's ssl, a fresh test certificate) that handshakes."""
+    files = make_tls_files(tmp_path / "tls")
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    sock = socket.create_server(("127.0.0.1", 0))
-    sock.settimeout(0.2)
-    stop = threading.Event()
+    context.load_cert_chain(files.cert, files.key)
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = sock.accept()
-            except TimeoutError:
-                continue
-            conn.settimeout(5)
-            try:
-                with context.wrap_socket(conn, server_side=True) as tls:
-                    tls.recv(1024)
-            except (OSError, ssl.SSLError):
-                pass  # plain HTTP on a TLS port: the handshake fails, the socket closes
-            finally:
-                conn.close()
+    def handle(conn: socket.socket) -> None:
+        conn.settimeout(5)
+        try:
+            with context.wrap_socket(conn, server_side=True) as tls:
+                tls.recv(1024)
+        except (OSError, ssl.SSLError):
+            pass  # plain HTTP on a TLS port: the handshake fails, the socket closes
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(sock.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(timeout=5)
-        sock.close()
+    with accepting(handle) as port:
+        yield port
 
 
 def test_hostile_plain_http_to_a_tls_port_says_what_happened(tmp_path: Path) -> None:

@@ -20,7 +20,7 @@ def test_styled_matches_rich_text_append(pieces: list[tuple[str, str | None]]) -
     for text, style in pieces:
         ours.append(text, style=style)
         theirs.append(text, style=style)
-    built = ours.text()
+    built = ours.to_rich()
     assert ours.plain == built.plain == theirs.plain
     styled = [(theirs.plain[s.start : s.end], s.style) for s in theirs.spans if s.end > s.start]
     assert [(built.plain[s.start : s.end], s.style) for s in built.spans if s.end > s.start] == (
@@ -33,5 +33,14 @@ def test_styled_drops_bel_as_rich_does() -> None:
     out.append("evil\x1b]0;pwned\x07", style="bold")
     out.append(" tail")
     assert out.plain == "evil\x1b]0;pwned tail"
-    (span,) = out.text().spans
+    (span,) = out.to_rich().spans
     assert out.plain[span.start : span.end] == "evil\x1b]0;pwned"
+
+
+def test_styled_strips_the_codes_rich_strips() -> None:
+    from rich.control import strip_control_codes
+
+    every = "".join(map(chr, range(160)))
+    out = Styled()
+    out.append(every)
+    assert out.plain == strip_control_codes(every)

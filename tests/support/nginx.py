@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from versectl.demo import private_nginx
-from versectl.demo.private_nginx import NginxServer, free_port, nginx_binary
+from versectl.demo.ports import free_port
+from versectl.demo.private_nginx import NginxServer
+from versectl.nginx.binary import nginx_binary
 
 __all__ = ["NginxServer", "free_port", "nginx_binary", "require_nginx", "running_nginx"]
 

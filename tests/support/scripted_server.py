@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Literal
 
-from tests.support.thread_server import listening_socket, serving_in_thread
+from tests.support.thread_server import Handler, listening_socket, serving_in_thread
 
 Framing = Literal["auto", "chunked", "close", "length"]
 
@@ -128,9 +128,7 @@ async def read_request(reader: asyncio.StreamReader) -> RecordedRequest:
     return RecordedRequest(method, path, version, headers, body)
 
 
-def _make_handler(
-    server: ScriptedServer, plan_for: Callable[[RecordedRequest], Plan]
-) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], object]:
+def _make_handler(server: ScriptedServer, plan_for: Callable[[RecordedRequest], Plan]) -> Handler:
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         sent: list[int] = []
         try:

@@ -1,10 +1,9 @@
-"""TLS for the tests: a throwaway CA (trustme) and an nginx that serves one site on three
-listeners at once - plain HTTP/1.1, TLS (HTTP/1.1 only) and TLS with HTTP/2 - on ephemeral ports.
-"""
+"""The one place for test certificates: a throwaway CA (trustme) and a server certificate signed
+by it, TLS site snippets, and an nginx serving one site on three listeners at once - plain
+HTTP/1.1, TLS (HTTP/1.1 only) and TLS with HTTP/2 - on ephemeral ports. Nothing is committed."""
 
 from __future__ import annotations
 
-import socket
 import ssl
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -14,6 +13,7 @@ from pathlib import Path
 import trustme
 
 from tests.support.nginx import NginxServer, running_nginx
+from versectl.demo.ports import free_ports
 
 TRANSPORTS = ("http1.1", "http1.1+tls", "h2")
 """The client kinds, in the vocabulary `check nginx` uses for `Finding.clients`."""
@@ -42,6 +42,20 @@ def make_tls_files(directory: Path) -> TlsFiles:
     leaf.private_key_pem.write_to_path(str(files.key))
     ca.cert_pem.write_to_path(str(files.ca))
     return files
+
+
+def tls_site(tls: TlsFiles, location_body: str, *, http2: bool = True) -> str:
+    """One server `listen ... ssl [http2]` on @PORT@ with `location /api { location_body }`."""
+    listen = "ssl http2" if http2 else "ssl"
+    return (
+        f"server {{\n    listen 127.0.0.1:@PORT@ {listen};\n"
+        f"    ssl_certificate {tls.cert};\n    ssl_certificate_key {tls.key};\n"
+        f"    location /api {{\n{location_body}    }}\n}}\n"
+    )
+
+
+def https_url(port: int, path: str = "/api/x") -> str:
+    return f"https://127.0.0.1:{port}{path}"
 
 
 def listen_lines(tls: TlsFiles, *, http2_directive: bool = False) -> str:
@@ -76,14 +90,6 @@ class Listeners:
         return f"https://127.0.0.1:{port}"
 
 
-def _two_ports() -> tuple[int, int]:
-    """Two distinct ports the kernel just handed out (both sockets open at once)."""
-    with socket.socket() as first, socket.socket() as second:
-        first.bind(("127.0.0.1", 0))
-        second.bind(("127.0.0.1", 0))
-        return int(first.getsockname()[1]), int(second.getsockname()[1])
-
-
 _PORT_CLASHES = ("Address already in use", "duplicate listen")
 """nginx's words when a chosen port was taken meanwhile, or handed out twice (running_nginx
 picks `@PORT@` after these two sockets are closed)."""
@@ -94,7 +100,7 @@ def running_listeners(prefix: Path, site: str) -> Iterator[Listeners]:
     """nginx with `site`, whose `@PORT_TLS@` and `@PORT_H2@` get fresh ports here (`@PORT@` is
     running_nginx's); a port clash gets new ports, up to three tries."""
     for attempt in range(3):
-        tls_port, h2_port = _two_ports()
+        tls_port, h2_port = free_ports(2)
         text = site.replace("@PORT_TLS@", str(tls_port)).replace("@PORT_H2@", str(h2_port))
         stack = ExitStack()
         try:

@@ -1,18 +1,15 @@
 """The streaming chat routes (SSE) and conversation history.
 
-Endpoints are thin async generators: FastAPI has run every check (deps.py) before the first
-byte, and sends `: ping` comments by itself while the generator is silent.
+Endpoints return an SseResponse (sse_response.py) over answer_events: FastAPI has run every
+check (deps.py) before the first byte; the response sends `: ping` while the model is silent.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import aclosing
-
 from fastapi import APIRouter, HTTPException, status
-from fastapi.sse import EventSourceResponse, ServerSentEvent
 
 from verse_backend.deps import (
+    CONVERSATION_HEADER,
     ChatConversationDep,
     ChatRequestDep,
     InsightDep,
@@ -25,6 +22,7 @@ from verse_backend.deps import (
     StreamSlotDep,
 )
 from verse_backend.schemas import ConversationOut, MessageOut
+from verse_backend.sse_response import SseResponse
 from verse_backend.store import Insight
 from verse_backend.streaming import answer_events
 
@@ -40,7 +38,7 @@ def insight_system(insight: Insight) -> str:
     )
 
 
-@router.post("/chat/message", response_class=EventSourceResponse)
+@router.post("/chat/message", response_class=SseResponse)
 async def chat_message(
     session: SessionDep,
     body: ChatRequestDep,
@@ -50,23 +48,24 @@ async def chat_message(
     provider: ProviderDep,
     store: StoreDep,
     shutdown: ShutdownDep,
-) -> AsyncIterator[ServerSentEvent]:
+) -> SseResponse:
     """Ask about an insight; the answer streams as `token` events, then `done` (or `error`)."""
-    events = answer_events(
-        conversation=conversation,
-        user_text=body.message,
-        system=insight_system(insight),
-        provider=provider,
-        store=store,
-        slot=slot,
-        shutdown=shutdown,
+    return SseResponse(
+        answer_events(
+            conversation=conversation,
+            user_text=body.message,
+            system=insight_system(insight),
+            provider=provider,
+            store=store,
+            slot=slot,
+            shutdown=shutdown,
+        ),
+        # A returned Response does not get the headers deps set on `response`: repeat it.
+        headers={CONVERSATION_HEADER: conversation.id},
     )
-    async with aclosing(events):
-        async for event in events:
-            yield event
 
 
-@router.post("/standalone-chat", response_class=EventSourceResponse)
+@router.post("/standalone-chat", response_class=SseResponse)
 async def standalone_chat(
     session: SessionDep,
     body: StandaloneRequestDep,
@@ -75,20 +74,21 @@ async def standalone_chat(
     provider: ProviderDep,
     store: StoreDep,
     shutdown: ShutdownDep,
-) -> AsyncIterator[ServerSentEvent]:
+) -> SseResponse:
     """A chat not tied to an insight; same stream as /api/chat/message."""
-    events = answer_events(
-        conversation=conversation,
-        user_text=body.message,
-        system=STANDALONE_SYSTEM,
-        provider=provider,
-        store=store,
-        slot=slot,
-        shutdown=shutdown,
+    return SseResponse(
+        answer_events(
+            conversation=conversation,
+            user_text=body.message,
+            system=STANDALONE_SYSTEM,
+            provider=provider,
+            store=store,
+            slot=slot,
+            shutdown=shutdown,
+        ),
+        # A returned Response does not get the headers deps set on `response`: repeat it.
+        headers={CONVERSATION_HEADER: conversation.id},
     )
-    async with aclosing(events):
-        async for event in events:
-            yield event
 
 
 @router.get("/chat/conversations/{conversation_id}")

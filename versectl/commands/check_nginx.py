@@ -6,10 +6,16 @@ from typing import Annotated
 
 import typer
 
+from versectl.commands.options import (
+    AppOption,
+    BackendPortOption,
+    ComposeOption,
+    FormatOption,
+    HeartbeatOption,
+    UrisOption,
+)
 from versectl.exit_codes import ExitCode
-from versectl.report.output import OutputFormat
-
-_DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
+from versectl.report.formats import OutputFormat
 
 
 def command(
@@ -22,15 +28,7 @@ def command(
         ),
     ] = None,
     *,
-    uri: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--uri",
-            help="Request path to evaluate (repeatable). "
-            "Default: /api/chat/message and /api/standalone-chat.",
-            show_default=False,
-        ),
-    ] = None,
+    uri: UrisOption = None,
     server_name: Annotated[
         str | None,
         typer.Option("--server-name", help="Only the server block(s) answering this name."),
@@ -52,53 +50,30 @@ def command(
             show_default=False,
         ),
     ] = None,
-    backend_port: Annotated[
-        int | None,
-        typer.Option(
-            "--backend-port",
-            help="The port the backend listens on. Default: from --compose, else 7776.",
-            show_default=False,
-        ),
-    ] = None,
-    compose: Annotated[
-        str | None,
-        typer.Option(
-            "--compose",
-            help="docker compose file with the backend's published port "
-            "(default ./docker-compose.prod.yml when present).",
-            show_default=False,
-        ),
-    ] = None,
-    heartbeat: Annotated[
-        float,
-        typer.Option(
-            "--heartbeat", help="The backend's longest silence between bytes, in seconds."
-        ),
-    ] = 15.0,
+    backend_port: BackendPortOption = None,
+    compose: ComposeOption = None,
+    heartbeat: HeartbeatOption = None,
+    app: AppOption = None,
     offline: Annotated[
         bool,
         typer.Option("--offline", help="No TCP connect to backends, no look at the running nginx."),
     ] = False,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (for scripts).")
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
     strict: Annotated[bool, typer.Option("--strict", help="Warnings also fail (exit 1).")] = False,
 ) -> None:
     """Check the nginx config for what breaks SSE chat streaming; explain every finding."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
-    from versectl.errors import InputError
-    from versectl.nginx.check import CheckOptions, run_check
+    from versectl.apps.detect import choose_app
+    from versectl.nginx.check import DEFAULT_HEARTBEAT, DEFAULT_URIS, CheckOptions, run_check
     from versectl.nginx.finding import Severity
     from versectl.nginx.load import load_config
     from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.check import render_check
 
-    uris = tuple(uri) if uri else _DEFAULT_URIS
-    for item in uris:
-        if not item.startswith("/"):
-            raise InputError(f"--uri {item!r}: a request path starts with '/'")
-    if heartbeat <= 0:
-        raise InputError(f"--heartbeat {heartbeat:g}: must be a positive number of seconds")
+    profile = choose_app(app, compose)
+    uris = tuple(uri) if uri else profile.uris if profile is not None else DEFAULT_URIS
+    if heartbeat is None:
+        heartbeat = profile.heartbeat if profile is not None else DEFAULT_HEARTBEAT
     if host is not None:
         normalize_host(host)  # bad input fails before the config is read
     listen_port = parse_port(port) if port is not None else None
@@ -112,6 +87,7 @@ def command(
         compose=compose,
         heartbeat=heartbeat,
         offline=offline,
+        app=profile,
     )
     result = run_check(config, options)
     render_check(result, output_format, heartbeat=heartbeat)

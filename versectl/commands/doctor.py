@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import dataclasses
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from versectl.errors import ProbeError, VersectlError
-from versectl.report.output import OutputFormat
+from versectl.commands.options import (
+    BackendPortOption,
+    ComposeOption,
+    FormatOption,
+    HeartbeatOption,
+    ModelOption,
+    UrisOption,
+)
+from versectl.report.formats import OutputFormat
 
 DEFAULT_URL = "http://127.0.0.1/api/chat/message"
+"""Also versectl.doctor_run.DEFAULT_URL; repeated here so `--help` imports nothing heavy."""
 
 
 def command(
@@ -40,23 +45,34 @@ def command(
     server_name: Annotated[
         str | None, typer.Option(help="Only the server block(s) answering this name.")
     ] = None,
-    backend_port: Annotated[
-        int | None,
+    uri: UrisOption = None,
+    backend_port: BackendPortOption = None,
+    compose: ComposeOption = None,
+    heartbeat: HeartbeatOption = None,
+    login: Annotated[
+        bool | None,
         typer.Option(
-            help="The backend's port. Default: from --compose, else 7776.", show_default=False
+            help="POST /api/session first (verse_backend needs a session cookie). "
+            "Default: on for verse, off for other apps.",
+            show_default=False,
         ),
     ] = None,
-    compose: Annotated[
+    app: Annotated[
         str | None,
-        typer.Option(help="docker compose file (default ./docker-compose.prod.yml when present)."),
+        typer.Option(
+            "--app",
+            help="The chat app behind nginx (`versectl apps`): its URIs, port, body, framing and "
+            "heartbeat. Default: from the compose file's images, else verse.",
+            show_default=False,
+        ),
     ] = None,
-    heartbeat: Annotated[
-        float, typer.Option(help="The backend's longest silence between bytes, in seconds.")
-    ] = 15.0,
-    login: Annotated[
-        bool,
-        typer.Option(help="POST /api/session first (verse_backend needs a session cookie)."),
-    ] = True,
+    model: ModelOption = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-H", "--header", help="'Name: value' for the probes (an API key); repeatable."
+        ),
+    ] = None,
     password_env: Annotated[
         str, typer.Option(help="Environment variable holding the --login password.")
     ] = "VERSE_PASSWORD",  # noqa: S107 (a variable's name, not a password)
@@ -66,56 +82,55 @@ def command(
         Path | None,
         typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
     ] = None,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
-    ] = OutputFormat.table,
+    local: Annotated[
+        str | None,
+        typer.Option(
+            help="ADDRESS:PORT of this machine's nginx: the same request (Host, TLS SNI) is sent "
+            "there too, to name a hop in front (CDN, proxy). Default: 127.0.0.1:<URL's port> "
+            "when the URL names another host.",
+            show_default=False,
+        ),
+    ] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolve",
+            help="HOST:PORT:ADDRESS: connect to ADDRESS for HOST:PORT, with Host and TLS SNI "
+            "still HOST (as curl --resolve); repeatable. The check judges the server HOST "
+            "reaches on that address and port.",
+            show_default=False,
+        ),
+    ] = None,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Check + probe (direct and through nginx) + advice, in one report.
 
     An https URL is probed over HTTP/2 (as a browser) and HTTP/1.1 (as an SDK).
     """
     # imported here: `versectl --help` stays fast
-    from versectl.doctor import diagnose
-    from versectl.nginx.backend_port import resolve_backend_port
-    from versectl.nginx.check import CheckOptions, run_check
-    from versectl.nginx.load import load_config
-    from versectl.probe.client import make_ssl_context
-    from versectl.probe.protocol import versions_to_probe
-    from versectl.probe.request import build_request, parse_url
-    from versectl.probe.runner import ProbePlan, run_plan
+    from versectl.doctor_run import DoctorOptions, run_doctor
     from versectl.report.doctor import render_diagnosis
 
-    request = build_request(url, timeout=timeout, insecure=insecure)
-    if cacert is not None:
-        request = dataclasses.replace(request, cacert=str(cacert))
-        make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
-    path = parse_url(url).raw_path.decode("ascii").split("?")[0] or "/"
-    check = check_error = None
-    port = resolve_backend_port(backend_port, compose).port
-    try:
-        loaded = load_config(config or None)
-        options = CheckOptions(
-            uris=(path,),
-            server_name=server_name,
-            backend_port=backend_port,
-            compose=compose,
-            heartbeat=heartbeat,
-        )
-        check = run_check(loaded, options)
-    except VersectlError as exc:
-        check_error = str(exc)
-    direct_url = str(parse_url(direct or f"http://127.0.0.1:{port}{path}", "--direct"))
-    plan = ProbePlan(
-        request=request,
-        versions=tuple(versions_to_probe(request.url, None)),
-        direct_url=direct_url,
-        login_password=os.environ.get(password_env, "") if login else None,
+    options = DoctorOptions(
+        url=url,
+        direct=direct,
+        config=tuple(config or ()),
+        uris=tuple(uri or ()),
+        server_name=server_name,
+        backend_port=backend_port,
+        compose=compose,
+        heartbeat=heartbeat,
+        login=login,
+        password_env=password_env,
+        timeout=timeout,
+        insecure=insecure,
+        cacert=None if cacert is None else str(cacert),
+        resolve=tuple(resolve or ()),
+        app=app,
+        model=model,
+        headers=tuple(header or ()),
+        local=local,
     )
-    outcome = probe_error = None
-    try:
-        outcome = asyncio.run(run_plan(plan))
-    except ProbeError as exc:
-        probe_error = (exc.kind, str(exc))
-    diagnosis = diagnose(check, check_error, outcome, probe_error)
+    diagnosis = run_doctor(options)
     render_diagnosis(diagnosis, output_format)
     raise typer.Exit(diagnosis.exit_code)

@@ -7,8 +7,16 @@ from typing import Annotated
 
 import typer
 
+from versectl.commands.options import (
+    AppOption,
+    BackendPortOption,
+    ComposeOption,
+    FormatOption,
+    UrisOption,
+)
+from versectl.defaults import CHAT_URIS
 from versectl.exit_codes import ExitCode
-from versectl.report.output import OutputFormat, emit_json, print_error, stdout_console
+from versectl.report.formats import OutputFormat
 
 
 def command(
@@ -22,17 +30,8 @@ def command(
     write: Annotated[
         bool, typer.Option(help="Apply the change. Without it: show the diff, change nothing.")
     ] = False,
-    backend_port: Annotated[
-        int | None,
-        typer.Option(help="The port the backend listens on. Default: from --compose, else 7776."),
-    ] = None,
-    compose: Annotated[
-        str | None,
-        typer.Option(
-            help="docker compose file publishing the backend's port "
-            "(default ./docker-compose.prod.yml when present)."
-        ),
-    ] = None,
+    backend_port: BackendPortOption = None,
+    compose: ComposeOption = None,
     no_backup: Annotated[
         bool, typer.Option(help="With --write: no PATH.versectl-TIMESTAMP.bak copy.")
     ] = False,
@@ -50,14 +49,26 @@ def command(
     reload: Annotated[
         bool, typer.Option(help="After a validated write, run `nginx -s reload`.")
     ] = False,
-    uri: Annotated[
-        list[str] | None,
-        typer.Option(
-            help="Request path served by the block to fix; repeatable. Default: the chat URIs."
-        ),
-    ] = None,
+    uri: UrisOption = None,
     server_name: Annotated[
         str | None, typer.Option(help="Only the server block answering this name.")
+    ] = None,
+    host: Annotated[
+        str | None,
+        typer.Option(
+            "--host",
+            help="Fix the server a request with this Host (and TLS SNI) reaches, chosen as "
+            "nginx does (as check nginx --host).",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[
+        str | None,
+        typer.Option(
+            "--port",
+            help="The port (or ADDRESS:PORT) that request arrives on. Default: every port.",
+            show_default=False,
+        ),
     ] = None,
     force: Annotated[
         bool,
@@ -65,19 +76,27 @@ def command(
             help="Change a location that several servers share (a snippet they all include)."
         ),
     ] = False,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
-    ] = OutputFormat.table,
+    app: AppOption = None,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Rewrite the location serving the chat into the known-good block: diff, or --write."""
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.detect import choose_app
     from versectl.fix.run import FixOptions, run_fix
-    from versectl.nginx.check import DEFAULT_URIS
+    from versectl.nginx.backend_port import resolve_backend_port
+    from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.fix import outcome_json, render_outcome, warn_if_unvalidated
+    from versectl.report.output import emit_json, print_error, stdout_console
 
+    if host is not None:
+        normalize_host(host)  # bad input fails before any file is read
+    profile = choose_app(app, compose)
+    if profile is not None and backend_port is None:
+        # the app's port as a default: a compose service running the app still names its own
+        backend_port = resolve_backend_port(None, compose, profile).port
     options = FixOptions(
         path=path,
-        uris=tuple(uri) if uri else DEFAULT_URIS,
+        uris=tuple(uri) if uri else profile.uris if profile is not None else CHAT_URIS,
         write=write,
         backend_port=backend_port,
         compose=compose,
@@ -87,6 +106,8 @@ def command(
         server_name=server_name,
         nginx_conf=nginx_conf,
         force=force,
+        host=host,
+        port=parse_port(port) if port is not None else None,
     )
     outcome = run_fix(options)
     warn_if_unvalidated(outcome)

@@ -10,16 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from versectl.commands.options import FormatOption, ModelOption
 from versectl.errors import InputError
 from versectl.exit_codes import ExitCode
-from versectl.report.output import (
-    OutputFormat,
-    emit_json,
-    json_file_problem,
-    stderr_console,
-    stdout_console,
-    write_json_file,
-)
+from versectl.report.formats import OutputFormat
 
 if TYPE_CHECKING:
     from versectl.probe.runner import ProbeOutcome, ProbePlan
@@ -86,6 +80,15 @@ def command(
         Path | None,
         typer.Option(help="Trust the CA certificates in this PEM file instead of the system's."),
     ] = None,
+    resolve: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--resolve",
+            help="HOST:PORT:ADDRESS: connect to ADDRESS for HOST:PORT, with Host and TLS SNI "
+            "still HOST (as curl --resolve); repeatable.",
+            show_default=False,
+        ),
+    ] = None,
     http2: Annotated[
         bool,
         typer.Option(
@@ -97,9 +100,17 @@ def command(
     http1_1: Annotated[
         bool, typer.Option("--http1.1", help="Only HTTP/1.1 (the default for http:// URLs).")
     ] = False,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (one document).")
-    ] = OutputFormat.table,
+    app: Annotated[
+        str | None,
+        typer.Option(
+            "--app",
+            help="The chat app answering (`versectl apps`): its request body and token framing "
+            "for the URL's endpoint. Default: verse's.",
+            show_default=False,
+        ),
+    ] = None,
+    model: ModelOption = None,
+    output_format: FormatOption = OutputFormat.table,
     json_file: Annotated[
         Path | None,
         typer.Option(help="Also write the JSON document to this file (with either --format)."),
@@ -111,15 +122,19 @@ def command(
     each; the exit code is the worst of them.
     """
     # imported here, not at module level: `versectl --help` and other commands stay fast
+    from versectl.apps.models import with_listed_model
+    from versectl.apps.profile import get_profile
     from versectl.probe.analysis import aggregate
     from versectl.probe.client import make_ssl_context
     from versectl.probe.protocol import HttpVersion, versions_to_probe
     from versectl.probe.request import build_request, parse_url
     from versectl.probe.runner import ProbePlan
+    from versectl.report.output import emit_json, json_file_problem, stdout_console, write_json_file
     from versectl.report.probe import outcome_json, render_outcome
 
     if http2 and http1_1:
         raise InputError("--http2 and --http1.1 exclude each other: give one, or neither")
+    profile = get_profile(app) if app is not None else None
     forced = HttpVersion.http2 if http2 else HttpVersion.http1_1 if http1_1 else None
     request = build_request(
         url,
@@ -130,7 +145,12 @@ def command(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
+        app=profile,
+        model=model,
+        resolve=resolve,
     )
+    if profile is not None and model is None and data is None:
+        request = with_listed_model(profile, request)  # the server's first model, not a guess
     if cacert is not None:
         request = dataclasses.replace(request, cacert=str(cacert))
         make_ssl_context(insecure, request.cacert)  # an unreadable file fails here, clearly
@@ -158,6 +178,7 @@ def command(
 
 def _run(plan: ProbePlan, output_format: OutputFormat) -> ProbeOutcome:
     from versectl.probe.runner import run_plan
+    from versectl.report.output import stderr_console
     from versectl.report.probe_live import LiveView
 
     if output_format is OutputFormat.json or not stderr_console().is_terminal:

@@ -6,14 +6,13 @@ from typing import Annotated
 
 import typer
 
-from versectl.report.output import OutputFormat
+from versectl.commands.options import FormatOption
+from versectl.report.formats import OutputFormat
 
 
 def rules_command(
     *,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (for scripts).")
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """List every rule of `check nginx`: name, default severity, one line each."""
     from versectl.nginx.rules import RULES
@@ -25,9 +24,7 @@ def rules_command(
 def explain_command(
     rule: Annotated[str, typer.Argument(help="A rule name, as `versectl rules` lists them.")],
     *,
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", help="table (for people) or json (for scripts).")
-    ] = OutputFormat.table,
+    output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Explain one rule: what it detects, why it breaks streaming, example, fix, references."""
     from versectl.errors import InputError

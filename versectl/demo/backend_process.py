@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 
-from versectl.demo.private_nginx import free_port
+from versectl.demo.ports import free_port
 from versectl.demo.waiting import wait_until
 
 

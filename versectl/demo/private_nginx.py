@@ -7,34 +7,18 @@ The caller supplies the http-level "site" text (servers, upstreams, http directi
 from __future__ import annotations
 
 import os
-import shutil
 import signal
-import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from versectl.demo.ports import free_port
 from versectl.demo.waiting import wait_until
+from versectl.nginx.binary import nginx_binary
 
 _TEMP_DIRS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-
-
-def nginx_binary() -> str | None:
-    """The nginx binary, also when /usr/sbin is not on PATH."""
-    found = shutil.which("nginx")
-    if found:
-        return found
-    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
-
-
-def free_port() -> int:
-    """A port the kernel just handed out. nginx binds it itself, so a tiny race remains;
-    `running_nginx` retries once on EADDRINUSE."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def main_config(prefix: Path, site_path: Path) -> str:

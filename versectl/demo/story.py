@@ -16,7 +16,9 @@ from rich.console import Console
 from rich.rule import Rule
 
 from versectl.demo.backend_process import running_backend
-from versectl.demo.private_nginx import NginxServer, nginx_binary, running_nginx
+from versectl.demo.private_nginx import NginxServer, running_nginx
+from versectl.nginx.binary import nginx_binary
+from versectl.probe.sse import SSEParser
 
 QUESTION = "Why do chat answers arrive all at once behind nginx?"
 
@@ -108,14 +110,12 @@ def stream_answer(console: Console, backend_url: str) -> None:
         body = {"message": QUESTION, "insight_id": 1}
         with client.stream("POST", "/api/chat/message", json=body) as response:
             response.raise_for_status()
-            event = ""
-            for line in response.iter_lines():
-                if line.startswith("event:"):
-                    event = line.partition(":")[2].strip()
-                elif line.startswith("data:") and event == "token":
-                    arrivals.append(time.perf_counter() - start)
-                    text = json.loads(line.partition(":")[2])["text"]
-                    console.print(text, end="", soft_wrap=True)
+            parser = SSEParser()
+            for chunk in response.iter_bytes():
+                for event in parser.feed(chunk):
+                    if event.event == "token":
+                        arrivals.append(time.perf_counter() - start)
+                        console.print(json.loads(event.data)["text"], end="", soft_wrap=True)
     gaps = sorted(b - a for a, b in itertools.pairwise(arrivals))
     median = gaps[len(gaps) // 2] * 1000 if gaps else 0.0
     first = arrivals[0] * 1000 if arrivals else 0.0

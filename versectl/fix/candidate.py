@@ -3,25 +3,19 @@ so the plan is verified (each URI lands in a fixed block) before anything is wri
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from versectl.errors import FixError, VersectlError
 from versectl.fix.plan import FilePlan
 from versectl.fix.targets import find_targets
-from versectl.nginx import load, sources
+from versectl.nginx import load
 from versectl.nginx.load import LoadedConfig
 
 
 def load_candidate(config: LoadedConfig, path: Path, candidate: str) -> LoadedConfig:
-    """`config` loaded again with `candidate` as the text of `path` (every name it was read
-    under); every other file is read from disk."""
-    real = os.path.realpath(path)
-    texts = {name: candidate for name in config.files if os.path.realpath(name) == real}
-    texts.setdefault(os.path.normpath(path.absolute()), candidate)
-    # load.py has no public "load these texts" entry yet; _Loader is the one loader check uses
-    return load._Loader(sources.SourceSet(entries=[config.main_file], texts=texts)).load()
+    """`config` loaded again by check's loader with `candidate` as the text of `path`."""
+    return load.load_replaced(config, str(path), candidate)
 
 
 def verify_plan(
@@ -29,13 +23,16 @@ def verify_plan(
     plan: FilePlan,
     uris: Sequence[str],
     server_name: str | None,
+    *,
+    host: str | None = None,
+    port: tuple[str | None, int] | None = None,
 ) -> LoadedConfig:
     """Refuse (FixError) unless, in the candidate config, every URI the fix is for is served by
     one of the planned blocks. Returns the candidate config."""
     path = Path(plan.path)
     try:
         after = load_candidate(config, path, plan.candidate)
-        found = find_targets(after, plan.path, uris, server_name)
+        found = find_targets(after, plan.path, uris, server_name, host=host, port=port)
     except VersectlError as exc:
         raise FixError(f"the fixed config would not do: {exc}; nothing written") from None
     planned = {change.line_after for change in plan.changes if change.line_after}

@@ -1,12 +1,14 @@
-"""What a directive sets and when two of them mean the same, for comparing blocks."""
+"""What a directive sets and when two of them mean the same, for comparing blocks (the kinds
+come from versectl.nginx.directive_table)."""
 
 from __future__ import annotations
 
+from versectl.nginx.directive_table import TABLE, of_kind
 from versectl.nginx.model.timeunits import parse_time
 
-_FLAGS = frozenset({"proxy_buffering", "proxy_cache", "gzip", "proxy_request_buffering"})
-_PER_NAME = frozenset({"proxy_set_header", "add_header"})
-_TIMES = frozenset({"proxy_read_timeout", "proxy_send_timeout", "proxy_connect_timeout"})
+_FLAGS = of_kind("flag")
+_PER_NAME = frozenset(name for name, spec in TABLE.items() if spec.keyed)
+_TIMES = of_kind("time")
 
 
 def directive_key(name: str, args: list[str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import fnmatch
-import glob
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from pathlib import Path
 from versectl.errors import ConfigLoadError, ConfigParseError, FixError
 from versectl.fix.merge import IncludedStatement, IncludeReader
 from versectl.fix.syntax import Statement, parse, statements, walk
-from versectl.nginx.sources import read_config_file
+from versectl.nginx.sources import include_glob, read_config_file
 
 _GLOB_CHARS = frozenset("*?[")
 MAX_DEPTH = 32
@@ -38,14 +37,13 @@ def resolve_pattern(pattern: str, conf_dir: Path) -> str:
 
 
 def expand(pattern: str, conf_dir: Path) -> list[Path]:
-    """The files an include loads, in nginx's order. glob(3), which nginx calls, sorts its
-    matches and skips names starting with a dot unless the pattern spells the dot; Python's
-    glob skips them the same way. A plain name is returned even when missing (nginx -t says so)."""
+    """The files an include loads, in nginx's order (check's include_glob: glob(3) as nginx
+    calls it). A plain name is returned even when missing (nginx -t says so)."""
     absolute = resolve_pattern(pattern, conf_dir)
     if not _GLOB_CHARS & set(absolute):
         return [Path(absolute)]
-    # Path.glob takes relative patterns only; an include pattern is absolute here.
-    return [Path(found) for found in sorted(glob.glob(absolute))]  # noqa: PTH207
+    # check's glob: an unreadable directory on the way is an error, not an empty match
+    return [Path(found) for found in include_glob(absolute)]
 
 
 def glob_would_match(pattern: str, conf_dir: Path, path: Path) -> bool:

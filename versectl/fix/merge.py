@@ -9,9 +9,11 @@ headers) and every other directive stay as written.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
+from versectl.defaults import HEARTBEAT_S
 from versectl.errors import FixError
 from versectl.fix.directives import directive_key, normalized
 from versectl.fix.edit import Edit
@@ -19,15 +21,14 @@ from versectl.fix.locate import indentation_of, line_end, line_start
 from versectl.fix.proxy_target import retarget
 from versectl.fix.syntax import Comment, Statement, quote_word
 from versectl.fix.template import TemplateBlock
+from versectl.nginx.directive_table import ACCEL_ONLY_IN_RESPONSE, HANDLERS, sets_accel_buffering
 from versectl.nginx.model.timeunits import parse_time
 
-HEARTBEAT_S = 15.0
-"""verse_backend's longest silence (check's --heartbeat default): a read timeout must exceed it."""
 _STREAMING = ("proxy_buffering", "proxy_cache")
 """Template directives whose value must be in effect (compared after normalization). With
 buffering off, nginx passes every read on whatever the upstream HTTP version or gzip
 (measured: versectl/nginx/TRUTH_MATRIX.md), so proxy_http_version and gzip are not forced."""
-_OTHER_HANDLERS = ("fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass")
+_OTHER_HANDLERS = tuple(name for name in HANDLERS if name != "proxy_pass")
 _ANSWERS_ITSELF = ("try_files", "return")
 
 
@@ -91,6 +92,7 @@ def merge(
     inherited: Inherited,
     unit: str,
     heartbeat: float = HEARTBEAT_S,
+    variables: Mapping[str, str] | None = None,
 ) -> MergeResult:
     """The edits that make `location` (a block of `text`, the content of `path`) stream."""
     assert location.block is not None
@@ -108,7 +110,8 @@ def merge(
     if any(item.name == "proxy_pass" for _inc, item in included):
         result.notes.append("an include of this block sets proxy_pass: its target stays")
     else:
-        removed = _proxy_pass(text, path, own, port, upstreams, result, additions)
+        target = _Target(port, upstreams, variables or {})
+        removed = _proxy_pass(text, path, own, target, result, additions)
     for name in (*_STREAMING, "proxy_read_timeout"):
         wanted = tuple(template.statement(name).args)
         _setting(text, path, name, wanted, own, included, inherited, heartbeat, result, additions)
@@ -138,12 +141,19 @@ def _included(
     return found
 
 
+class _Target(NamedTuple):
+    """Where proxy_pass should go: the backend's port, the upstream names, the `set` values."""
+
+    port: int
+    upstreams: Collection[str]
+    variables: Mapping[str, str]
+
+
 def _proxy_pass(
     text: str,
     path: str,
     own: list[Statement],
-    port: int,
-    upstreams: Collection[str],
+    backend: _Target,
     result: MergeResult,
     additions: list[str],
 ) -> list[Statement]:
@@ -159,13 +169,13 @@ def _proxy_pass(
                 result.dropped.append(
                     Change(statement.line, source, "would answer before proxy_pass is reached")
                 )
-        target = retarget(None, port, upstreams)
+        target = retarget(None, backend.port, backend.upstreams)
         additions.append(f"proxy_pass {quote_word(target.url)};")
         return removed
     statement = passes[-1]
     if len(statement.args) != 1:
         return removed
-    target = retarget(statement.args[0], port, upstreams)
+    target = retarget(statement.args[0], *backend)
     if target.note:
         result.notes.append(f"line {statement.line}: {target.note}")
     source = text[statement.start : statement.end]
@@ -254,10 +264,10 @@ def _headers(
     for statement in mine:
         key = directive_key(statement.name, statement.args)
         source = text[statement.start : statement.end]
-        if key == "proxy_set_header x-accel-buffering":
+        if sets_accel_buffering(statement.name, statement.args):
             result.notes.append(
-                f"line {statement.line}: `{source}` does nothing (nginx reads X-Accel-Buffering "
-                "from the backend's response, not from the request it sends); harmless, kept"
+                f"line {statement.line}: `{source}` does nothing ({ACCEL_ONLY_IN_RESPONSE}, "
+                "not in the request it sends); harmless, kept"
             )
         elif key in wanted:
             template_args = wanted[key].args

@@ -46,6 +46,8 @@ class FixTarget:
     outside: tuple[str, str, tuple[tuple[str, tuple[str, ...]], ...]] | None = None
     """insert, the catch-all written in another file (an included snippet): its place, its
     match and its own simple statements (name, args), to copy in the same way."""
+    variables: tuple[tuple[str, str], ...] = ()
+    """rewrite: the literal `set` values in the block's scope (model.variables.literal_sets)."""
 
 
 @dataclass
@@ -148,14 +150,13 @@ def _inherited(target: FixTarget) -> Inherited:
 
 def _rewrite(ctx: _Context, target: FixTarget) -> BlockChange:
     args = list(target.args) if target.args is not None else None
-    location = find_statement(ctx.nodes, "location", target.line, args)
-    if location is None and args is not None:  # the model's lexer may unquote args differently
-        location = find_statement(ctx.nodes, "location", target.line)
+    location = find_statement(ctx.nodes, "location", target.line, args)  # one lexer: same args
     if location is None:
         raise FixError(f"{ctx.path}:{target.line}: no location block starts on this line")
     merged = merge(
         ctx.text, ctx.path, location, load_template(), port=ctx.port, upstreams=ctx.upstreams,
         include_reader=ctx.include_reader, inherited=_inherited(target), unit=ctx.layout.unit,
+        variables=dict(target.variables),
     )  # fmt: skip
     match = " ".join(location.args)
     action: Literal["rewrite", "unchanged"] = "unchanged" if merged.already_good else "rewrite"

@@ -49,6 +49,10 @@ class FixOptions:
     nginx_conf: Path | None = None
     force: bool = False
     """Change a block several servers share (a snippet they all include)."""
+    host: str | None = None
+    """--host: fix the server a request with this Host/SNI reaches (check's selection)."""
+    port: tuple[str | None, int] | None = None
+    """--port [ADDRESS:]PORT: the listener that request arrives on."""
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,9 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
     else:
         config = load_config([str(options.nginx_conf)] if options.nginx_conf else None)
     found = find_targets(
-        config, str(options.path) if options.path else None, options.uris, options.server_name
-    )
+        config, str(options.path) if options.path else None, options.uris, options.server_name,
+        host=options.host, port=options.port,
+    )  # fmt: skip
     if options.path is None:
         path = Path(found.path)
         text = read_config_text(path)
@@ -112,7 +117,9 @@ def run_fix(options: FixOptions, now: datetime | None = None) -> FixOutcome:
         upstreams=set(upstreams(config)), include_reader=include_reader(conf_dir),
     )  # fmt: skip
     if plan.changed:
-        verify_plan(config, plan, options.uris, options.server_name)
+        verify_plan(
+            config, plan, options.uris, options.server_name, host=options.host, port=options.port
+        )
     outcome = FixOutcome(path, plan, backend, unified_diff(plan), main, binary)
     outcome.notes.extend([*config.warnings, *notes])
     if not options.write or not plan.changed:
@@ -162,13 +169,16 @@ def _errors_after(
             config,
             CheckOptions(
                 uris=options.uris, server_name=options.server_name,
-                backend_port=backend.port, offline=True,
+                backend_port=backend.port, offline=True, host=options.host, port=options.port,
             ),
         )  # fmt: skip
     except VersectlError:  # the write stands; the report says the re-check did not run
         return None
     try:  # the fixed blocks, found again as the first time (their lines may have moved)
-        found = find_targets(config, str(path), options.uris, options.server_name)
+        found = find_targets(
+            config, str(path), options.uris, options.server_name,
+            host=options.host, port=options.port,
+        )  # fmt: skip
     except VersectlError:
         return None
     real = os.path.realpath(path)

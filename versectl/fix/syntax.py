@@ -1,12 +1,6 @@
-"""nginx configuration syntax with exact source offsets: tokens, statements, blocks, comments.
-
-Hand-written rather than crossplane because a surgical edit needs what crossplane drops: the
-offset where each statement and block starts and ends (crossplane reports a start line only and
-unquotes arguments), and the comments between statements. It mirrors nginx's own lexer
-(ngx_conf_read_token in src/core/ngx_conf_file.c): quotes, backslash escapes, `#` comments only
-at the start of a token, `${` inside a word, and a quoted token must be followed by a separator.
-Offsets index the text decoded with `surrogateescape`, which round-trips every byte.
-"""
+"""fix's view of a config: check's lexer (versectl.nginx.lexer) tokens nested into statements,
+blocks and comments with exact offsets, which a surgical edit needs. Offsets index the text
+decoded with `surrogateescape`, which round-trips every byte."""
 
 from __future__ import annotations
 
@@ -14,11 +8,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from versectl.errors import ConfigParseError
+from versectl.nginx.lexer import tokens
 
-_SPACE = frozenset(" \t\r\n")
-_WORD_END = frozenset(" \t\r\n;{")
 _NEEDS_QUOTES = frozenset(" \t\r\n;{}\"'\\")
-_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,88 +62,6 @@ class Statement:
 Node = Statement | Comment
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
-    kind: str  # "word", ";", "{", "}", "#"
-    start: int
-    end: int
-    line: int
-    word: Word | None = None
-    comment: Comment | None = None
-
-
-def _error(message: str, file: str, line: int) -> ConfigParseError:
-    return ConfigParseError(message, file, line)
-
-
-def _tokens(text: str, file: str) -> Iterator[_Token]:
-    i, n, line = 0, len(text), 1
-    while i < n:
-        ch = text[i]
-        if ch in _SPACE:
-            line += ch == "\n"
-            i += 1
-        elif ch == "#":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            yield _Token("#", i, end, line, comment=Comment(i, end, line, text[i:end]))
-            i = end
-        elif ch in ";{}":
-            yield _Token(ch, i, i + 1, line)
-            i += 1
-        else:
-            start, start_line = i, line
-            if ch in "\"'":
-                value, i, line = _quoted(text, i, line, file)
-                if i < n and text[i] not in _WORD_END and text[i] != ")":
-                    raise _error(f'unexpected "{text[i]}"', file, line)
-                word = Word(value, start, i, quoted=True)
-            else:
-                value, i, line = _bare(text, i, line)
-                word = Word(value, start, i, quoted=False)
-            yield _Token("word", start, i, start_line, word=word)
-
-
-def _quoted(text: str, i: int, line: int, file: str) -> tuple[str, int, int]:
-    """A quoted token starting at text[i]; returns its value, the offset after it, the line."""
-    quote, i, n, out = text[i], i + 1, len(text), []
-    while i < n:
-        ch = text[i]
-        if ch == "\\" and i + 1 < n:
-            line += text[i + 1] == "\n"
-            out.append(_ESCAPES.get(text[i + 1], ch + text[i + 1]))
-            i += 2
-            continue
-        if ch == quote:
-            return "".join(out), i + 1, line
-        line += ch == "\n"
-        out.append(ch)
-        i += 1
-    raise _error("unexpected end of file, expecting a closing quote", file, line)
-
-
-def _bare(text: str, i: int, line: int) -> tuple[str, int, int]:
-    """An unquoted word starting at text[i]; `{` right after `$` belongs to it (`${var}`)."""
-    n, out, variable = len(text), [], False
-    while i < n:
-        ch = text[i]
-        if ch == "{" and variable:
-            out.append(ch)
-            i += 1
-            continue
-        variable = ch == "$"
-        if ch == "\\" and i + 1 < n:
-            line += text[i + 1] == "\n"
-            out.append(_ESCAPES.get(text[i + 1], ch + text[i + 1]))
-            i += 2
-            continue
-        if ch in _WORD_END:
-            break
-        out.append(ch)
-        i += 1
-    return "".join(out), i, line
-
-
 def parse(text: str, file: str = "<config>") -> list[Node]:
     """The statements and comments of `text`, nested by blocks; ConfigParseError if malformed."""
     root: list[Node] = []
@@ -159,37 +69,36 @@ def parse(text: str, file: str = "<config>") -> list[Node]:
     words: list[Word] = []
     pending_comments: list[Comment] = []
     first_line = 0
-    for token in _tokens(text, file):
+    for value, line, quoted, start, end in tokens(text, file, comments=True):
         parent, nodes = stack[-1]
-        if token.kind == "#":
-            assert token.comment is not None
-            (pending_comments if words else nodes).append(token.comment)
-        elif token.kind == "word":
-            assert token.word is not None
+        if quoted or value not in ("{", ";", "}"):
+            if not quoted and value.startswith("#"):
+                comment = Comment(start, end, line, value)
+                (pending_comments if words else nodes).append(comment)
+                continue
             if not words:
-                first_line = token.line
-            words.append(token.word)
-        elif token.kind in ";{":
+                first_line = line
+            words.append(Word(value, start, end, quoted))
+        elif value != "}":
             if not words:
-                raise _error(f'unexpected "{token.kind}"', file, token.line)
+                raise ConfigParseError(f'unexpected "{value}"', file, line)
             statement = Statement(
-                words, words[0].start, token.end, first_line, token.line,
-                comments_inside=pending_comments,
-            )  # fmt: skip
+                words, words[0].start, end, first_line, line, comments_inside=pending_comments
+            )
             nodes.append(statement)
-            if token.kind == "{":
-                statement.block, statement.open_brace = [], token.start
+            if value == "{":
+                statement.block, statement.open_brace = [], start
                 stack.append((statement, statement.block))
             words, pending_comments = [], []
-        else:  # "}"
+        else:
             if words or parent is None:
-                raise _error('unexpected "}"', file, token.line)
-            parent.close_brace, parent.end = token.start, token.end
-            parent.close_line = parent.end_line = token.line
+                raise ConfigParseError('unexpected "}"', file, line)
+            parent.close_brace, parent.end = start, end
+            parent.close_line = parent.end_line = line
             stack.pop()
     if words or len(stack) > 1:
         last_line = text.count("\n") + 1
-        raise _error('unexpected end of file, expecting ";" or "}"', file, last_line)
+        raise ConfigParseError('unexpected end of file, expecting ";" or "}"', file, last_line)
     return root
 
 

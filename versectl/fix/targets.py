@@ -17,7 +17,17 @@ from versectl.errors import FixError
 from versectl.fix.plan import FixTarget
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import LoadedConfig
-from versectl.nginx.model import Effective, LocationMatch, location_pattern, select_locations
+from versectl.nginx.model import (
+    Effective,
+    ListenerModel,
+    LocationMatch,
+    location_pattern,
+    select_locations,
+    servers,
+)
+from versectl.nginx.model.redirect import nginx_answer
+from versectl.nginx.model.server_select import reached_servers
+from versectl.nginx.model.variables import literal_sets
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,43 +50,8 @@ def _is_catch_all(location: Directive | None) -> bool:
     return pattern.modifier in ("", "^~") and pattern.pattern == "/"
 
 
-_REDIRECT_CODES = frozenset({"301", "302", "303", "307", "308"})
 _SETTINGS = ("proxy_http_version", "proxy_buffering", "proxy_cache", "gzip", "proxy_read_timeout")
 """What merge judges by the inherited value (see versectl/fix/merge.py)."""
-
-
-def _is_redirect(statement: Directive) -> bool:
-    if statement.name == "return":
-        return bool(statement.args) and statement.args[0] in _REDIRECT_CODES
-    if statement.name == "rewrite" and len(statement.args) >= 2:
-        return statement.args[1].startswith(("https://", "http://")) or statement.args[-1] in (
-            "permanent",
-            "redirect",
-        )
-    return False
-
-
-def _redirects(match: LocationMatch) -> bool:
-    """The request gets a redirect (to https, usually) or a fixed answer, not the backend:
-    `return` in the server, the selected location redirecting (`location / { return 301 ...}`),
-    or, in a server without TLS, certbot's `if ($host = x) { return 301 https://... }` or a
-    server-level `rewrite ^ https://...`. A new location there would serve the API over plain
-    HTTP. (A server-level `if` runs before any location, so in a server that also listens with
-    TLS, as Nginx Proxy Manager's `if ($scheme = "http")` does, a new location is safe.)"""
-    server = match.server
-    if any(True for _ in server.children("return")):
-        return True
-    location = match.location
-    if location is not None and any(_is_redirect(s) for s in location.block or ()):
-        return True
-    if any("ssl" in listen.split() for listen in match.listen):
-        return False
-    for statement in server.block or ():
-        if statement.name == "rewrite" and _is_redirect(statement):
-            return True
-        if statement.name == "if" and any(_is_redirect(s) for s in statement.block or ()):
-            return True
-    return False
 
 
 def _inherited(match: LocationMatch, *, new_block: bool) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -92,12 +67,30 @@ def _inherited(match: LocationMatch, *, new_block: bool) -> tuple[tuple[str, tup
 
 
 def find_targets(
-    config: LoadedConfig, path: str | None, uris: Sequence[str], server_name: str | None
+    config: LoadedConfig,
+    path: str | None,
+    uris: Sequence[str],
+    server_name: str | None,
+    *,
+    host: str | None = None,
+    port: tuple[str | None, int] | None = None,
 ) -> FileTargets:
-    """The blocks to fix for `uris`; in `path` when given, else in the file holding them."""
-    matches = [m for m in select_locations(config, list(uris), server_name) if not _redirects(m)]
+    """The blocks to fix for `uris`; in `path` when given, else in the file holding them.
+    `host`/`port` (--host, --port): only the server(s) that request reaches, as check picks."""
+    only = None
+    if host is not None or port is not None:
+        reached = reached_servers(ListenerModel(servers(config)), host, port)
+        only = [choice.server for choice in reached]
+    # a server that redirects (to https, usually) is left alone: a new location there would
+    # serve the API over plain HTTP
+    matches = [
+        m
+        for m in select_locations(config, list(uris), server_name, only)
+        if nginx_answer(m) is None
+    ]
     if not matches:
         which = f" named {server_name}" if server_name else ""
+        which += f" that Host {host} reaches" if host is not None else ""
         raise FixError(f"no server{which} in the config serves {', '.join(uris)}")
     rewrites = [m for m in matches if not _is_catch_all(m.location)]
     if rewrites:
@@ -106,7 +99,8 @@ def find_targets(
     else:
         chosen = matches
     names = sorted({" ".join(m.server_names) or '""' for m in chosen})
-    if len(names) > 1 and server_name is None:
+    # with --host/--port every server chosen is one that request reaches: fix each of them
+    if len(names) > 1 and server_name is None and only is None:
         listing = "; ".join(
             f"{' '.join(m.server_names) or '(no name)'} ({m.server.where})"
             for m in _unique_servers(chosen)
@@ -149,7 +143,9 @@ def _target(
     path: str,
 ) -> FixTarget:
     if kind == "rewrite":
-        return FixTarget("rewrite", line, uris, args, _inherited(match, new_block=False))
+        inherited = _inherited(match, new_block=False)
+        variables = tuple(literal_sets(match.chain).items())
+        return FixTarget("rewrite", line, uris, args, inherited, variables=variables)
     source = outside = None
     catch_all = match.location
     if catch_all is not None and _real(catch_all.file) == _real(path):

@@ -27,10 +27,10 @@ from versectl.fix.edit import Edit, apply_edits
 from versectl.fix.includes import expand, includes_file, read_config_text
 from versectl.fix.killpoints import kill_point
 from versectl.fix.syntax import Statement, parse, quote_word, statements, walk
+from versectl.nginx.binary import nginx_binary
+from versectl.nginx.parse import MAIN, guess_context, lex
 
 NGINX_TIMEOUT = 60.0
-_CANDIDATES = ("/usr/sbin/nginx", "/usr/local/sbin/nginx", "/usr/local/nginx/sbin/nginx")
-_MAIN_CONTEXTS = frozenset({"events", "http", "stream", "mail", "worker_processes"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,10 +62,7 @@ def find_nginx(explicit: str | None) -> str | None:
         if found is None:
             raise InputError(f"--nginx {explicit}: no such executable")
         return found
-    found = shutil.which("nginx")
-    if found:
-        return found
-    return next((path for path in _CANDIDATES if os.access(path, os.X_OK)), None)
+    return nginx_binary()
 
 
 def compiled_conf_path(binary: str) -> Path | None:
@@ -85,8 +82,9 @@ def compiled_conf_path(binary: str) -> Path | None:
 
 
 def is_main_config(text: str, file: str) -> bool:
-    """Whether a file is a main config (it has `events`/`http` at top level)."""
-    return any(s.name in _MAIN_CONTEXTS for s in statements(parse(text, file)))
+    """Whether a file is a main config (`events`, `http`, ... at top level), decided as check's
+    loader decides it."""
+    return guess_context(lex(text, file)) == MAIN
 
 
 def choose_main_config(

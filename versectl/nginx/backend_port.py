@@ -1,6 +1,7 @@
 """The port the backend really listens on: --backend-port, else the port the backend service
-publishes in a docker compose file (./docker-compose.prod.yml by default; the compose spec's
-port syntax with `${VAR:-default}` interpolation), else 7776."""
+publishes in a docker compose file (./docker-compose.prod.yml by default; with a known app's
+image, that service; the compose spec's port syntax with `${VAR:-default}` interpolation), else
+the --app profile's usual port, else 7776."""
 
 from __future__ import annotations
 
@@ -11,11 +12,15 @@ import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from versectl.defaults import BACKEND_PORT
 from versectl.errors import InputError
 
-DEFAULT_PORT = 7776
+if TYPE_CHECKING:
+    from versectl.apps.profile import AppProfile
+
+DEFAULT_PORT = BACKEND_PORT
 DEFAULT_COMPOSE = "docker-compose.prod.yml"
 MAX_COMPOSE_BYTES = 1024 * 1024
 """Compose files are kilobytes; this keeps `--compose /dev/zero` from filling memory."""
@@ -28,24 +33,50 @@ class BackendPort:
 
     port: int
     source: str
-    """flag | compose | default (CONTRACT.md `backend_port_source`)."""
+    """flag | compose | profile | live | default (CONTRACT.md `backend_port_source`)."""
     detail: str = ""
     """For compose: `docker-compose.prod.yml, service backend, "127.0.0.1:7776:7776"`."""
     candidates: tuple[int, ...] = ()
     """Every port the compose file publishes, and the default: where a lost backend may be."""
+    app: str | None = None
+    """The app this port is known for (--app, or recognised from a compose service's image)."""
+    also: tuple[int, ...] = ()
+    """With source `profile`: the app's other usual ports, as right as `port` (3000 and 8080
+    for Open WebUI): a profile knows the app, not which of its usual mappings this host uses."""
 
 
-def resolve_backend_port(flag: int | None, compose: str | None) -> BackendPort:
-    """Apply the precedence; an explicit --compose file that cannot be read is bad input."""
+def resolve_backend_port(
+    flag: int | None, compose: str | None, app: AppProfile | None = None
+) -> BackendPort:
+    """Apply the precedence; an explicit --compose file that cannot be read is bad input.
+    With `app` (--app, not verse) a compose file counts only through a service running that
+    app's image: verse's own compose file next door says nothing of an Ollama port."""
+    from versectl.apps.detect import app_in_compose
+
     published: list[tuple[str, int, str]] = []
     compose_path = compose or (DEFAULT_COMPOSE if Path(DEFAULT_COMPOSE).is_file() else None)
     if compose_path is not None:
         published = compose_ports(compose_path)
-    candidates = tuple(dict.fromkeys([p for _s, p, _r in published] + [DEFAULT_PORT]))
+    other_app = app if app is not None and app.name != "verse" else None
+    extra = [other_app.port] if other_app is not None else []
+    candidates = tuple(dict.fromkeys([p for _s, p, _r in published] + extra + [DEFAULT_PORT]))
     if flag is not None:
         if not 0 < flag < 65536:
             raise InputError(f"--backend-port {flag}: not a TCP port")
-        return BackendPort(flag, "flag", "--backend-port", candidates)
+        return BackendPort(
+            flag, "flag", "--backend-port", candidates, app.name if app is not None else None
+        )
+    found = app_in_compose(compose_path, other_app) if compose_path is not None else None
+    if found is not None and found.profile.name != "verse":
+        return BackendPort(found.port, "compose", found.detail, candidates, found.profile.name)
+    if other_app is not None:
+        detail = f"{other_app.title}'s usual port (--app {other_app.name})"
+        also = tuple(p for p in other_app.ports if p != other_app.port)
+        if also:
+            detail += f"; also {', '.join(map(str, also))}"
+        return BackendPort(
+            other_app.port, "profile", detail, candidates, other_app.name, tuple(also)
+        )
     if published:
         service, port, raw = _pick_backend(published)
         detail = f"{compose_path}, service {service}, {raw!r}"
@@ -81,6 +112,20 @@ def compose_ports(path: str) -> list[tuple[str, int, str]]:
             if env_port is not None:
                 found.append((str(name), env_port, f"network_mode: host, VERSE_PORT={env_port}"))
     return found
+
+
+def compose_images(path: str) -> dict[str, str]:
+    """Each service's `image:` as compose reads it (interpolated), for services that name one."""
+    doc = _load_yaml(path)
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict):
+        return {}
+    env = compose_environment(path)
+    return {
+        str(name): interpolate(str(service["image"]), env, f"{path}: service {name}")
+        for name, service in services.items()
+        if isinstance(service, dict) and isinstance(service.get("image"), str)
+    }
 
 
 def published_ports(entry: object, env: Mapping[str, str], where: str) -> Iterator[int]:

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from versectl.errors import InputError
+from versectl.defaults import CHAT_URIS, HEARTBEAT_S
 from versectl.nginx import live
 from versectl.nginx.backend_port import BackendPort, resolve_backend_port
+from versectl.nginx.directive import Directive
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import LoadedConfig, cyclic_gc_paused
 from versectl.nginx.model import (
     Effective,
     ListenerModel,
     LocationMatch,
+    ServerListeners,
     Target,
     resolve_handler,
     select_locations,
@@ -24,14 +27,18 @@ from versectl.nginx.model import (
 )
 from versectl.nginx.model.server_select import (
     ServerChoice,
-    listeners_for,
     normalize_host,
-    select_server,
+    reached_servers,
 )
+from versectl.nginx.model.variables import literal_sets
+from versectl.nginx.port_evidence import weigh
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
-DEFAULT_URIS = ("/api/chat/message", "/api/standalone-chat")
-DEFAULT_HEARTBEAT = 15.0
+if TYPE_CHECKING:
+    from versectl.apps.profile import AppProfile
+
+DEFAULT_URIS = CHAT_URIS
+DEFAULT_HEARTBEAT = HEARTBEAT_S
 
 
 @dataclass(frozen=True)
@@ -50,11 +57,16 @@ class CheckOptions:
     """`--host`: judge only the server(s) a request with this Host/SNI reaches."""
     port: tuple[str | None, int] | None = None
     """`--port [ADDRESS:]PORT`: only the listener(s) of that port (with --host or alone)."""
+    app: AppProfile | None = None
+    """--app (or the app a compose file runs): its port when nothing more precise says one."""
+    tls: bool | None = None
+    """Only listeners that speak TLS (True) or plain HTTP (False): the scheme of doctor's URL
+    (all listeners where none of the selected ones does)."""
 
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What `check nginx` found; `to_json()` is the CONTRACT's document."""
+    """What `check nginx` found (its JSON document: versectl.report.check_json)."""
 
     config: LoadedConfig
     backend: BackendPort
@@ -107,79 +119,48 @@ class CheckResult:
                 counts[key][found.severity.value] += 1
         return [(loc, counts[key]) for key, loc in first.items()]
 
-    def to_json(self) -> dict[str, object]:
-        return {
-            "version": 1,
-            "files": list(self.files),
-            "backend_port": self.backend.port,
-            "backend_port_source": self.backend.source,
-            "locations": [location_json(loc) for loc in self.locations],
-            "findings": [f.to_json() for f in self.findings],
-            "summary": self.summary(),
-            "partial": bool(self.partial_reasons),
-            "partial_reasons": list(self.partial_reasons),
-            "servers": [server_json(loc, counts) for loc, counts in self.per_server()],
-            "selection": (
-                None if self.selection is None else [c.to_json() for c in self.selection]
-            ),
-        }
-
-
-def server_json(loc: CheckedLocation, counts: dict[str, int]) -> dict[str, object]:
-    """A judged server: where it is, its listeners, who reaches it, its own summary."""
-    server = loc.match.server
-    return {
-        "file": server.file,
-        "line": server.line,
-        "server_names": list(loc.match.server_names),
-        "listeners": loc.listeners.to_json(),
-        "clients": [c.value for c in loc.clients],
-        "summary": counts,
-    }
-
-
-def location_json(loc: CheckedLocation) -> dict[str, object]:
-    match = loc.match
-    handler = loc.settings.handler()
-    location = match.location
-    return {
-        "file": loc.file,
-        "line": loc.line,
-        "server_names": list(match.server_names),
-        "listen": list(match.listen),
-        "match": " ".join(location.args) if location is not None else None,
-        "uris": list(loc.uris),
-        "proxy_pass": handler.value if handler is not None else None,
-        "targets": [t.to_json() for t in loc.targets],
-        "listeners": loc.listeners.to_json(),
-        "clients": [c.value for c in loc.clients],
-        "ssl_buffer_size": loc.listeners.ssl_buffer_size.value if loc.listeners.tls else None,
-    }
-
 
 @cyclic_gc_paused()  # the tree, the model and the findings are millions of objects
 def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     """Evaluate `config` for `options.uris` with every rule of the catalog."""
     from versectl.nginx.rules import RULES
 
-    backend = resolve_backend_port(options.backend_port, options.compose)
+    backend = resolve_backend_port(options.backend_port, options.compose, options.app)
     model = ListenerModel(servers(config))
     selection = _selection(model, options)
     only = None if selection is None else [choice.server for choice in selection]
-    matches = select_locations(config, options.uris, options.server_name, only)
+    uris, subpath_notes = _app_uris(config, options, only)
+    matches = select_locations(config, uris, options.server_name, only)
     locations = checked_locations(config, matches, model)
+
+    def select(uris: tuple[str, ...]) -> list[CheckedLocation]:
+        found = select_locations(config, uris, options.server_name, only)
+        return checked_locations(config, found, model)
+
+    backend, evidence_notes = weigh(
+        backend, locations, select, offline=options.offline, connect=options.connect
+    )
+    app = options.app
+    sockets: list[CheckedLocation] = []
+    if app is not None and app.websockets:
+        found = select_locations(config, app.websockets, options.server_name, only)
+        sockets = checked_locations(config, found, model)
     ctx = RuleContext(
         config=config,
         locations=locations,
         unmatched=[m for m in matches if m.location is None],
-        uris=options.uris,
+        uris=uris,
         backend=backend,
         heartbeat=options.heartbeat,
         offline=options.offline,
         connect=options.connect,
         running_nginx=options.running_nginx,
         server_name=options.server_name,
+        websockets=sockets,
+        websocket_ping=(app.websocket_ping or app.heartbeat) if app is not None else 25.0,
+        selected=_selected(model, only),
     )
+    ctx.notes.extend([*subpath_notes, *evidence_notes])
     findings: list[Finding] = []
     for rule in RULES:
         findings += rule.check(ctx)
@@ -199,18 +180,43 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
     )
 
 
+def _app_uris(
+    config: LoadedConfig, options: CheckOptions, only: list[Directive] | None
+) -> tuple[tuple[str, ...], list[str]]:
+    """The URIs to judge: with the app's own URIs (no --uri), those under the subpath the app
+    is served at, when it is served under one (`location /chatgpt/api`)."""
+    from versectl.apps.subpath import app_prefix
+
+    app = options.app
+    if app is None or options.uris != app.uris:
+        return options.uris, []
+    prefix = app_prefix(
+        config, app.uris, lambda u: select_locations(config, u, options.server_name, only)
+    )
+    if prefix is None:
+        return options.uris, []
+    uris = tuple(prefix + uri for uri in app.uris)
+    note = (
+        f"{app.title} is served under {prefix} here: judged {', '.join(uris)} "
+        "(--uri to choose others)"
+    )
+    return uris, [note]
+
+
+def _selected(
+    model: ListenerModel, only: list[Directive] | None
+) -> tuple[ServerListeners, ...] | None:
+    """The selected servers (once each, a server may be reached on several listeners)."""
+    if only is None:
+        return None
+    return tuple(model.for_server(s) for s in {id(s): s for s in only}.values())
+
+
 def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoice, ...] | None:
     """The servers a request for --host/--port reaches (one per listener), or None: all."""
     if options.host is None and options.port is None:
         return None
-    address, port = options.port if options.port is not None else (None, None)
-    listeners = listeners_for(model, port, address)
-    if not listeners:
-        where = f"{address}:{port}" if address else str(port)
-        raise InputError(f"--port {where}: no server listens there")
-    host = normalize_host(options.host) if options.host is not None else None
-    choices = [select_server(listener, host) for listener in listeners]
-    return tuple({id(c.server): c for c in reversed(choices)}.values())[::-1]
+    return reached_servers(model, options.host, options.port, options.tls)
 
 
 def checked_locations(
@@ -230,7 +236,8 @@ def checked_locations(
         handler = settings.handler()
         targets: tuple[Target, ...] = ()
         if handler is not None:
-            targets = tuple(resolve_handler(handler.directives[-1], ups))
+            values = literal_sets(first.chain)
+            targets = tuple(resolve_handler(handler.directives[-1], ups, values))
         result.append(
             CheckedLocation(
                 match=first,

@@ -40,15 +40,3 @@ class Finding:
     """Where the selected location block is (for grouping and for `versectl fix`)."""
     clients: tuple[ClientKind, ...] = ALL_CLIENTS
     """The kinds of client this finding really affects (default: every kind)."""
-
-    def to_json(self) -> dict[str, object]:
-        """The CONTRACT's finding object."""
-        return {
-            "rule": self.rule,
-            "severity": self.severity.value,
-            "file": self.file,
-            "line": self.line,
-            "message": self.message,
-            "fix": self.fix,
-            "clients": [c.value for c in self.clients],
-        }

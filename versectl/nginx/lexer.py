@@ -1,6 +1,6 @@
-"""A regex lexer producing exactly crossplane's tokens `(token, line, quoted)` (comments left
-out), several times faster than crossplane's character-by-character generator: the lexer is
-what a large config spends its time in. tests/nginx/test_lexer.py holds it to crossplane."""
+"""The one nginx lexer (check and fix): nginx's own rules (ngx_conf_read_token), lossless:
+every token, comments too on request, carries its line and its [start, end) offsets in the text.
+One regex step per token: the lexer is what a large config spends its time in."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from collections.abc import Iterator
 
 from versectl.errors import ConfigParseError
 
-Token = tuple[str, int, bool]
+Token = tuple[str, int, bool, int, int]
+"""(value, line, quoted, start, end): the value with nginx's escapes decoded; `quoted` for a
+"..." or '...' token; `start:end` indexes the source text (the quotes included). Unquoted
+`{`, `;`, `}` are punctuation; an unquoted value starting with `#` is a comment."""
 
 MAX_DEPTH = 100
 """Blocks nested deeper than this are refused. nginx itself accepts 10,000 nested locations
@@ -18,18 +21,22 @@ MAX_DEPTH = 100
 
 _BOM = "\ufeff"
 
-# Whitespace and comments are skipped inside the same match as the token after them: one
-# regex step per token. Alternatives in crossplane's order of precedence.
+# nginx's whitespace is these four only (a form feed is part of a word). At a token's start:
+# `#` opens a comment, `;{}` are punctuation, a quote opens a quoted token; elsewhere in a word
+# all of `#}"'` are plain characters. A backslash keeps the next character in the word, `{`
+# right after `$` belongs to it (`${var}`), and a closing quote must be followed by
+# whitespace, `;`, `{` or `)` (the `)` then starts a word: `if ($a = "b")`).
 _TOKEN = re.compile(
     r"""
-    (?:\s+|\#[^\n]*)*
+    [ \t\r\n]*
     (?:
-      (?P<punct>[{};])
-    | "(?P<dq>(?:[^"\\]|\\.)*)"
-    | '(?P<sq>(?:[^'\\]|\\.)*)'
+      (?P<comment>\#[^\n]*)
+    | (?P<punct>[{};])
+    | "(?P<dq>(?:[^"\\]|\\.)*)"(?P<dq_glued>[^ \t\r\n;{)])?
+    | '(?P<sq>(?:[^'\\]|\\.)*)'(?P<sq_glued>[^ \t\r\n;{)])?
     | (?P<word>
-        (?:[^\s{};\\"'\#$]|\\.|\$(?:\{[^}\s]*\})?)      # quotes and # only start other tokens
-        (?:[^\s{};\\$]+|\\.|\$(?:\{[^}\s]*\})?)*        # ${var} keeps its braces
+        (?:[^ \t\r\n;{}\#"'\\$]|\\(?:.|\Z)|\$\{*)
+        (?:[^ \t\r\n;{\\$]+|\\(?:.|\Z)|\$\{*)*
       )
     | (?P<end>\Z)
     | (?P<other>.)
@@ -38,10 +45,22 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 
+# ngx_conf_read_token's copy loop: these escapes are decoded, any other backslash is kept
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+_ESCAPED = {'"': '"', "'": "'", "\\": "\\", "t": "\t", "r": "\r", "n": "\n"}
 
-def tokens(text: str, path: str) -> list[Token]:
-    """All tokens of `text`; unbalanced braces, blocks nested over MAX_DEPTH, an unterminated
-    quote or a byte order mark raise ConfigParseError with nginx's wording and the line."""
+
+def unescape(raw: str) -> str:
+    """A token's source text (quotes stripped) as nginx stores it."""
+    if "\\" not in raw:
+        return raw
+    return _ESCAPE.sub(lambda m: _ESCAPED.get(m[1], m[0]), raw)
+
+
+def tokens(text: str, path: str, *, comments: bool = False) -> list[Token]:
+    """All tokens of `text` (comments only when asked); unbalanced braces, blocks nested over
+    MAX_DEPTH, an unterminated or glued quote or a byte order mark raise ConfigParseError with
+    nginx's wording and the line."""
     if text.startswith(_BOM):
         # nginx reads the BOM's bytes as part of the first word: `unknown directive "\ufeffhttp"`
         raise ConfigParseError(
@@ -58,11 +77,18 @@ def tokens(text: str, path: str) -> list[Token]:
     depth = 0
     for match in _TOKEN.finditer(text):
         kind = match.lastgroup or "end"
+        if kind == "dq_glued" or kind == "sq_glued":
+            kind = kind[:2]
+            glued = match.start(kind + "_glued")
+            raise ConfigParseError(
+                f'unexpected "{text[glued]}"', path, line + count("\n", last, glued)
+            )
         start = match.start(kind)
         line += count("\n", last, start)
         last = start
         if kind == "word":
-            append((match.group(kind), line, False))
+            end = match.end(kind)
+            append((unescape(match.group(kind)), line, False, start, end))
         elif kind == "punct":
             value = match.group(kind)
             if value == "{":
@@ -78,22 +104,25 @@ def tokens(text: str, path: str) -> list[Token]:
                 depth -= 1
                 if depth < 0:
                     raise ConfigParseError('unexpected "}"', path, line)
-            append((value, line, False))
-        elif kind == "dq":
-            append((match.group("dq").replace('\\"', '"'), line, True))
-        elif kind == "sq":
-            append((match.group("sq").replace("\\'", "'"), line, True))
+            append((value, line, False, start, start + 1))
+        elif kind == "dq" or kind == "sq":
+            end = match.end(kind)
+            append((unescape(match.group(kind)), line, True, start - 1, end + 1))
+        elif kind == "comment":
+            if comments:
+                append((match.group(kind), line, False, start, match.end(kind)))
         elif kind == "end":
             break
-        else:
-            char = match.group("other")
-            if char in "\"'":
-                raise ConfigParseError("unexpected end of file, unterminated quote", path, line)
-            # a lone backslash at the end of the file: part of a word, as for crossplane
-            append((char, line, False))
+        else:  # only a quote that never closes gets here
+            raise ConfigParseError("unexpected end of file, unterminated quote", path, line)
     if depth > 0:
         raise ConfigParseError('unexpected end of file, expecting "}"', path, line)
     return found
+
+
+def is_comment(token: Token) -> bool:
+    """True for a `#` comment (only `tokens(..., comments=True)` yields them)."""
+    return not token[2] and token[0].startswith("#")
 
 
 def iter_tokens(text: str, path: str) -> Iterator[Token]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import glob as _glob
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ __all__ = [
     "MissingInclude",
     "cyclic_gc_paused",
     "load_config",
+    "load_replaced",
 ]
 
 _DEFAULT_PREFIX = "/etc/nginx"
@@ -106,6 +108,16 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def load_replaced(config: LoadedConfig, path: str, text: str) -> LoadedConfig:
+    """`config` loaded again with `text` as the text of `path` (under every name it was read
+    as, links followed), every other file read again through the same guards (fix verifies
+    its candidate text with this before anything is written)."""
+    real = os.path.realpath(path)
+    texts = {name: text for name in config.files if os.path.realpath(name) == real}
+    texts.setdefault(os.path.normpath(Path(path).absolute()), text)
+    return _Loader(sources.SourceSet(entries=[config.main_file], texts=texts)).load()
+
+
 MAX_INCLUDE_DEPTH = 50
 """Files including files this deep are refused (nginx has no limit; real configs use 2-3)."""
 
@@ -173,7 +185,7 @@ class _Loader:
         if toks is None:
             toks = lex(text, path)
         parsed = parse_tokens(toks, path, ctx)
-        has_include = any(t == "include" and not q for t, _line, q in toks)
+        has_include = any(t[0] == "include" and not t[2] for t in toks)
         del toks
         if not has_include:
             # nothing to splice: the parsed tree is final (the lexer bounded its depth)

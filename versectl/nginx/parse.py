@@ -1,5 +1,6 @@
-"""One file's text -> a tree of Directives (includes left in place), with crossplane's tokens
-and directive analyzer, so syntax errors carry crossplane's message and the file:line."""
+"""One file's text -> a tree of Directives (includes left in place): versectl.nginx.lexer's
+tokens (nginx's rules) and crossplane's directive analyzer (contexts and argument counts), so
+errors carry nginx's or crossplane's message and the file:line."""
 
 from __future__ import annotations
 
@@ -25,8 +26,8 @@ _MAIN_ONLY = frozenset(
 
 
 def lex(text: str, path: str) -> list[Token]:
-    """The tokens `(token, line, quoted)` of `text`, comments left out (versectl.nginx.lexer:
-    crossplane's tokens, faster); unbalanced braces raise ConfigParseError."""
+    """The tokens of `text`, comments left out (versectl.nginx.lexer); unbalanced braces raise
+    ConfigParseError."""
     return tokens(text, path)
 
 
@@ -36,7 +37,7 @@ def guess_context(toks: list[Token]) -> Context:
     names: set[str] = set()
     depth = 0
     expect_name = True
-    for token, _line, quoted in toks:
+    for token, _line, quoted, _start, _end in toks:
         if not quoted and token in ("{", "}", ";"):
             depth += {"{": 1, "}": -1, ";": 0}[token]
             expect_name = True
@@ -72,7 +73,7 @@ def _parse_block(
 ) -> tuple[tuple[Directive, ...], int | None]:
     """Statements up to the closing `}` (returns its line) or the end of the file (None)."""
     parsed: list[Directive] = []
-    for token, line, quoted in tokens:
+    for token, line, quoted, _start, _end in tokens:
         if token == "}" and not quoted:  # noqa: S105 (a brace, not a password)
             return tuple(parsed), line
         if not quoted and token in ("{", ";"):
@@ -80,7 +81,9 @@ def _parse_block(
         args: list[str] = []
         term = _read_args(tokens, args, path, token, line)
         if term == "}":
-            raise ConfigParseError(f'directive "{token}" is not terminated by ";"', path, line)
+            raise ConfigParseError(
+                f'directive "{_shown(token)}" is not terminated by ";"', path, line
+            )
         if token == "if":  # noqa: S105
             _strip_if_parentheses(args)
         _analyze(token, args, term, ctx, path, line)
@@ -111,13 +114,19 @@ def _analyze(name: str, args: list[str], term: str, ctx: Context, path: str, lin
 
 def _read_args(tokens: Iterator[Token], args: list[str], path: str, name: str, line: int) -> str:
     """Collect a statement's arguments; return its terminator: `;`, `{` or `}`."""
-    for token, _line, quoted in tokens:
+    for token, _line, quoted, _start, _end in tokens:
         if not quoted and token in ("{", ";", "}"):
             return token
         args.append(token)
     raise ConfigParseError(
-        f'unexpected end of file, expecting ";" or "}}" after "{name}"', path, line
+        f'unexpected end of file, expecting ";" or "}}" after "{_shown(name)}"', path, line
     )
+
+
+def _shown(name: str) -> str:
+    """A directive name for a one-line message: decoded escapes (`\\n`) may be control
+    characters, shown escaped again."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in name)
 
 
 def _strip_if_parentheses(args: list[str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import stat
 import subprocess
 import sys
@@ -14,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from versectl.errors import ConfigLoadError
+from versectl.nginx.binary import nginx_binary
 
 MAX_CONFIG_BYTES = 16 * 1024 * 1024
 """Per source and in total. Real configs are kilobytes; this bounds memory and time."""
@@ -221,13 +221,6 @@ def _directory_entries(path: str) -> list[str]:
     if not found:
         raise ConfigLoadError(f"{path}: no nginx.conf and no *.conf files in this directory")
     return found
-
-
-def nginx_binary() -> str | None:
-    found = shutil.which("nginx")
-    if found:
-        return found
-    return "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
 
 
 def live(run: Callable[[list[str]], subprocess.CompletedProcess[bytes]] | None = None) -> SourceSet:

@@ -24,6 +24,10 @@ def cdns(headers: dict[str, str]) -> list[str]:
 
 
 def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> list[str]:
+    # rule names come from the catalog (a rename reaches the advice); imported here because a
+    # probe that streams never needs them
+    from versectl.nginx.rules import gzip_event_stream, http_version, proxy_buffering
+
     lines: list[str] = []
     headers = record.headers
     verdict = judgement.verdict
@@ -34,13 +38,13 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
     if held and encoding:
         lines.append(
             f"the stream is {encoding}-compressed and held: a compressing proxy buffers it "
-            "(nginx: drop text/event-stream from gzip_types; rule gzip-event-stream)"
+            f"(nginx: drop text/event-stream from gzip_types; rule {gzip_event_stream.name})"
         )
     if held and headers.get("x-accel-buffering", "").lower() != "no":
         # nginx never shows X-Accel-Buffering to clients: only --direct sees what the backend sent
         lines.append(
             "nginx buffers a proxied response unless the /api location has 'proxy_buffering "
-            "off;' or the backend sends 'X-Accel-Buffering: no' (rule proxy-buffering; "
+            f"off;' or the backend sends 'X-Accel-Buffering: no' (rule {proxy_buffering.name}; "
             "--direct shows the backend's headers)"
         )
     if (
@@ -55,12 +59,12 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
             cause = (
                 "over TLS, nginx's TLS buffer (ssl_buffer_size, 16 KiB) holds the headers with "
                 "the body while proxy_buffering is on (compare --http2); or a bare proxy_pass "
-                "talks HTTP/1.0 to the backend (rule http-version)"
+                f"talks HTTP/1.0 to the backend (rule {http_version.name})"
             )
         else:
             cause = (
                 "a proxy waited for its buffer to fill; with a bare proxy_pass nginx talks "
-                "HTTP/1.0 to the backend (rule http-version)"
+                f"HTTP/1.0 to the backend (rule {http_version.name})"
             )
         lines.append(
             f"even the headers were held ({stats.ttfb_ms:.0f} ms, with the first events): {cause}"
@@ -70,10 +74,13 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
             "the server did not offer HTTP/2 (ALPN chose http/1.1): browsers get HTTP/1.1 "
             "over TLS here too"
         )
-    for name in cdns(headers):
-        if held:
+    from versectl.probe.hops import front_hops  # hops imports CDN_MARKS from here
+
+    for hop in front_hops(headers):
+        if held or record.status == 524 or (record.error and record.error.kind == "timeout"):
             lines.append(
-                f"{name} is in the path: it may buffer too; probe the origin with --direct"
+                f"{hop.name} is in the path ({hop.evidence}): {hop.remedy}; probe the origin "
+                "with --direct (doctor: --local) to see whether it is the hop that holds"
             )
     if held:
         lines.append(
@@ -92,6 +99,8 @@ def advice(record: StreamRecord, stats: StreamStats, judgement: Judgement) -> li
 
 
 def _error_advice(record: StreamRecord) -> list[str]:
+    from versectl.nginx.rules import missing_location, port_mismatch
+
     assert record.error is not None
     kind = record.error.kind
     if kind == "http" and record.status == 401:
@@ -100,10 +109,18 @@ def _error_advice(record: StreamRecord) -> list[str]:
         ]
     if kind == "http" and record.status in (502, 504):
         return [
-            "the proxy could not reach the backend: check proxy_pass's port (rule port-mismatch)"
+            "the proxy could not reach the backend: check proxy_pass's port "
+            f"(rule {port_mismatch.name})"
+        ]
+    if kind == "http" and record.status == 524:
+        return [
+            "HTTP 524: Cloudflare gave up on the origin after ~100 s without a byte; the "
+            "backend must send a heartbeat sooner (a `: ping` every 15-30 s)"
         ]
     if kind == "http" and record.status == 404:
-        return ["no such route: check the URL and the proxy's location (rule missing-location)"]
+        return [
+            f"no such route: check the URL and the proxy's location (rule {missing_location.name})"
+        ]
     if kind == "not_sse" and "text/html" in record.headers.get("content-type", ""):
         return ["an HTML page came back: the proxy answered itself or the URL is wrong"]
     if kind == "timeout" and record.arrivals:

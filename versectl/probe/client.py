@@ -25,6 +25,7 @@ from hyperframe.frame import ContinuationFrame, DataFrame, Frame, HeadersFrame
 from versectl.errors import InputError, ProbeError
 from versectl.probe.encoding import ACCEPT_ENCODING, BodyDecoder, ContentDecodingError
 from versectl.probe.failures import classify
+from versectl.probe.ndjson import NDJSONParser
 from versectl.probe.protocol import HttpVersion
 from versectl.probe.record import Arrival, ProbeFailure, ProbeRequest, Redirect, StreamRecord
 from versectl.probe.redirects import MAX_REDIRECTS, first_hop, is_redirect, next_hop, origin
@@ -40,6 +41,8 @@ DEFAULT_HEADERS: tuple[tuple[str, str], ...] = (
     ("Cache-Control", "no-cache"),
     ("User-Agent", USER_AGENT),
 )
+NDJSON_TYPES = frozenset({"application/x-ndjson", "application/ndjson", "application/jsonl"})
+"""Line-delimited JSON streams (Ollama's /api/chat): read and timed line by line."""
 _ERROR_BODY_LIMIT = 1024
 _H2_PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
 _H2_FRAME_HEADER = 9
@@ -116,9 +119,16 @@ class _TimedStream(httpcore.AsyncNetworkStream):
 
 
 class _TimedBackend(httpcore.AsyncNetworkBackend):
-    def __init__(self, clock: _ReadClock) -> None:
+    def __init__(
+        self,
+        clock: _ReadClock,
+        connect_to: tuple[str, int] | None = None,
+        resolve: tuple[tuple[str, int, str], ...] = (),
+    ) -> None:
         self._inner = httpcore.AnyIOBackend()
         self._clock = clock
+        self._connect_to = connect_to
+        self._resolve = {(host, port): address for host, port, address in resolve}
 
     async def connect_tcp(
         self,
@@ -128,6 +138,11 @@ class _TimedBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
+        if self._connect_to is not None:
+            host, port = self._connect_to
+        else:
+            # --resolve: only the TCP address changes; httpcore sends Host and SNI from the URL
+            host = self._resolve.get((host.lower(), port), host)
         stream = await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
         self._clock.connected_ns = time.perf_counter_ns()
         return _TimedStream(stream, self._clock)
@@ -157,7 +172,7 @@ class _TimedTransport(httpx.AsyncHTTPTransport):
             max_connections=4,
             http1=not http2 or tls,
             http2=http2,
-            network_backend=_TimedBackend(clock),
+            network_backend=_TimedBackend(clock, request.connect_to, request.resolve),
         )
 
 
@@ -189,6 +204,7 @@ async def probe_stream(
     """
     record = record or StreamRecord(url=request.url)
     record.asked_version = request.http_version
+    record.framing = request.framing
     clock = _ReadClock()
     context = ssl_context or make_ssl_context(request.insecure, request.cacert)
     timeout = httpx.Timeout(request.connect_timeout, read=None, write=request.timeout, pool=None)
@@ -283,10 +299,14 @@ async def _exchange(
             record.error = ProbeFailure("http", await _http_error_message(response))
             return
         content_type = response.headers.get("content-type", "")
-        if content_type.split(";")[0].strip().lower() != "text/event-stream":
+        media_type = content_type.split(";")[0].strip().lower()
+        if media_type in NDJSON_TYPES:
+            record.wire = "ndjson"
+        elif media_type != "text/event-stream":
             shown = content_type or "no Content-Type"
             record.error = ProbeFailure(
-                "not_sse", f"the response is {shown}, not text/event-stream"
+                "not_sse",
+                f"the response is {shown}, not text/event-stream (nor application/x-ndjson)",
             )
             return
         await _read_events(response, record, clock, deadline_ns)
@@ -304,7 +324,7 @@ async def _read_events(
     asyncio's timeout fire.
     """
     decoder = BodyDecoder(response.headers.get("content-encoding"))
-    parser = SSEParser()
+    parser: SSEParser | NDJSONParser = NDJSONParser() if record.wire == "ndjson" else SSEParser()
     last_read = -1
     try:
         async for raw in response.aiter_raw():
@@ -324,7 +344,11 @@ async def _read_events(
 
 
 def _append(
-    record: StreamRecord, parser: SSEParser, events: list[Any], t_ns: int, deadline_ns: int
+    record: StreamRecord,
+    parser: SSEParser | NDJSONParser,
+    events: list[Any],
+    t_ns: int,
+    deadline_ns: int,
 ) -> None:
     index = len(record.read_ns) - 1
     for event in events:

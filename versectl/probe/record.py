@@ -61,6 +61,14 @@ class ProbeRequest:
     """"HTTP/1.1" or "HTTP/2" (versectl.probe.protocol.HttpVersion): what the probe speaks."""
     cacert: str | None = None
     """A PEM file of CA certificates to trust instead of the system's (curl's --cacert)."""
+    framing: str | None = None
+    """How the app frames tokens (versectl.probe.framing), from --app; None: guessed."""
+    connect_to: tuple[str, int] | None = None
+    """Connect here instead of the URL's host (curl's --connect-to): the URL, its Host header,
+    TLS SNI and certificate check stay the public name (doctor's probe of the local nginx)."""
+    resolve: tuple[tuple[str, int, str], ...] = ()
+    """(host, port, address): connect to `address` for `host:port`; Host and TLS SNI stay the
+    URL's (curl's --resolve)."""
 
 
 @dataclass
@@ -93,6 +101,10 @@ class StreamRecord:
     unfinished_bytes: int = 0
     """Bytes after the last complete event when the stream ended (an event cut short)."""
     error: ProbeFailure | None = None
+    framing: str | None = None
+    """ProbeRequest.framing: which events are tokens (None: versectl.probe.timing guesses)."""
+    wire: str = "sse"
+    """"sse" or "ndjson": how the body was parsed (from its Content-Type)."""
     truncated: bool = False
     """The caps above were reached: reads and arrivals hold a prefix of the stream."""
     reads_dropped: int = 0

@@ -5,17 +5,22 @@ verse_backend's chat URIs get a default body, so `versectl probe-stream URL` wor
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import os
 import re
 import stat
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 
 from versectl.errors import InputError
 from versectl.probe.record import ProbeRequest
+
+if TYPE_CHECKING:
+    from versectl.apps.profile import AppProfile
 
 DEFAULT_MESSAGE = (
     "In about 200 words, explain why a reverse proxy can make a streamed chat answer "
@@ -39,6 +44,20 @@ def parse_url(url: str, what: str = "URL") -> httpx.URL:
     if parsed.port is not None and not 0 < parsed.port < 65536:
         raise InputError(f"{what} {url!r}: port {parsed.port} is out of range")
     return parsed
+
+
+def parse_resolve(text: str) -> tuple[str, int, str]:
+    """`--resolve HOST:PORT:ADDRESS` (curl's spelling; ADDRESS an IP, IPv6 in brackets or not)."""
+    host, _, rest = text.partition(":")
+    port_text, _, address = rest.partition(":")
+    usage = InputError(f"--resolve {text!r}: expected HOST:PORT:ADDRESS (an IP address)")
+    if not host or not port_text.isdigit() or not 0 < int(port_text) < 65536:
+        raise usage
+    try:
+        ip = ipaddress.ip_address(address.removeprefix("[").removesuffix("]"))
+    except ValueError:
+        raise usage from None
+    return host.lower().rstrip("."), int(port_text), str(ip)
 
 
 def default_body(url: httpx.URL) -> bytes | None:
@@ -125,9 +144,21 @@ def build_request(
     timeout: float = 120.0,
     connect_timeout: float = 5.0,
     insecure: bool = False,
+    app: AppProfile | None = None,
+    model: str | None = None,
+    resolve: list[str] | None = None,
 ) -> ProbeRequest:
+    """`app` (--app): its endpoint for the URL's path gives the default body (with `model`,
+    --model) and the token framing; verse keeps its own defaults."""
     parsed = parse_url(url)
-    body = read_body(data) if data is not None else default_body(parsed)
+    resolved = tuple(parse_resolve(item) for item in resolve or [])
+    spec = app.stream_for(parsed.path) if app is not None and app.name != "verse" else None
+    if data is not None:
+        body: bytes | None = read_body(data)
+    elif spec is not None:
+        body = spec.request_body(DEFAULT_MESSAGE, model)
+    else:
+        body = default_body(parsed)
     header_pairs = [parse_header(h) for h in headers or []]
     if body is not None and not any(name.lower() == "content-type" for name, _ in header_pairs):
         header_pairs.insert(0, ("Content-Type", "application/json"))
@@ -145,4 +176,6 @@ def build_request(
         timeout=timeout,
         connect_timeout=connect_timeout,
         insecure=insecure,
+        framing=spec.framing if spec is not None else None,
+        resolve=resolved,
     )

@@ -9,6 +9,7 @@ returns the events that read completed, with bounded memory.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 DEFAULT_MAX_LINE_BYTES = 1 << 20
@@ -47,9 +48,12 @@ class SSEParser:
         *,
         max_line_bytes: int = DEFAULT_MAX_LINE_BYTES,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
+        on_comment: Callable[[str], None] | None = None,
     ) -> None:
         self.max_line_bytes = max_line_bytes
         self.max_event_bytes = max_event_bytes
+        self.on_comment = on_comment
+        """Called with each comment's text (after the colon) as its line is parsed."""
         self.comments = 0
         self.invalid_utf8 = 0
         self.last_event_id = ""
@@ -115,6 +119,8 @@ class SSEParser:
         if line.startswith(":"):
             self.comments += 1
             self._event_bytes -= size  # a comment is not part of any event
+            if self.on_comment is not None:
+                self.on_comment(line[1:])
             return None
         name, colon, value = line.partition(":")
         if colon and value.startswith(" "):

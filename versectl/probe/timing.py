@@ -2,7 +2,8 @@
 
 An event is not a token: a model may send several words per delta, so both are counted. Tokens
 are `event: token` events when the stream has them, else every data event that is neither a
-ping nor a terminator (`[DONE]`, `done`, `message_stop`).
+ping nor a terminator (`[DONE]`, `done`, `message_stop`, an NDJSON line with "done": true).
+With an app's framing (--app: StreamRecord.framing) its own table in framing.py decides.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from versectl.probe.framing import FRAMINGS, NDJSON_EVENT, ollama_text, payload
 from versectl.probe.record import Arrival, StreamRecord
 
 BURST_GAP_NS = 1_000_000
@@ -88,12 +90,19 @@ def percentiles(values: Sequence[float]) -> Percentiles | None:
     )
 
 
-def is_terminator(arrival: Arrival) -> bool:
+def is_terminator(arrival: Arrival, framing: str | None = None) -> bool:
+    if framing is not None:
+        return FRAMINGS[framing].is_terminator(arrival)
+    if arrival.event == NDJSON_EVENT:
+        found = payload(arrival)
+        return found is not None and found.get("done") is True
     return arrival.event in TERMINATOR_EVENTS or arrival.data.strip() == "[DONE]"
 
 
-def token_arrivals(arrivals: Sequence[Arrival]) -> list[Arrival]:
+def token_arrivals(arrivals: Sequence[Arrival], framing: str | None = None) -> list[Arrival]:
     """The events that carry model output (see the module docstring)."""
+    if framing is not None:
+        return [arrival for arrival in arrivals if FRAMINGS[framing].is_token(arrival)]
     kinds = {arrival.event for arrival in arrivals}
     for kind in TOKEN_EVENT_TYPES:
         if kind in kinds:
@@ -106,7 +115,8 @@ def token_arrivals(arrivals: Sequence[Arrival]) -> list[Arrival]:
 
 
 def token_text(data: str) -> str:
-    """The generated text inside an event: verse/Anthropic/OpenAI shapes, else the raw data."""
+    """The generated text inside an event: verse/Anthropic/OpenAI/Ollama shapes, else the raw
+    data."""
     try:
         payload = json.loads(data)
     except ValueError:
@@ -118,6 +128,7 @@ def token_text(data: str) -> str:
             if isinstance(payload.get("delta"), dict)
             else None,
             _openai_content(payload),
+            ollama_text(payload),
         ):
             if isinstance(candidate, str):
                 return candidate
@@ -155,7 +166,8 @@ def bursts(record: StreamRecord) -> list[Burst]:
 
 def stream_stats(record: StreamRecord) -> StreamStats:
     arrivals_ms = [record.ms(arrival.t_ns) or 0.0 for arrival in record.arrivals]
-    tokens = token_arrivals(record.arrivals)
+    framing = record.framing
+    tokens = token_arrivals(record.arrivals, framing)
     token_ms = [record.ms(arrival.t_ns) or 0.0 for arrival in tokens]
     gaps = [later - earlier for earlier, later in itertools.pairwise(token_ms)]
     duration = record.ms(record.ended_ns) if record.sent_ns is not None else None
@@ -167,7 +179,7 @@ def stream_stats(record: StreamRecord) -> StreamStats:
     return StreamStats(
         events=record.events,
         tokens=len(tokens),
-        text_chars=sum(len(token_text(arrival.data)) for arrival in tokens),
+        text_chars=sum(len(_text(arrival, framing)) for arrival in tokens),
         reads=record.reads,
         ttfb_ms=record.ms(record.headers_ns),
         ttft_ms=first_token,
@@ -181,5 +193,9 @@ def stream_stats(record: StreamRecord) -> StreamStats:
         events_per_read=len(record.arrivals) / len(per_read) if per_read else None,
         max_events_per_read=max(per_read.values(), default=0),
         bursts=bursts(record),
-        terminated=any(is_terminator(arrival) for arrival in record.arrivals),
+        terminated=any(is_terminator(arrival, framing) for arrival in record.arrivals),
     )
+
+
+def _text(arrival: Arrival, framing: str | None) -> str:
+    return FRAMINGS[framing].text(arrival) if framing is not None else token_text(arrival.data)

@@ -7,10 +7,11 @@ from versectl.nginx.check import CheckResult
 from versectl.nginx.clients import names as client_names
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import cyclic_gc_paused
-from versectl.nginx.model import Effective
+from versectl.nginx.model import Effective, Target
 from versectl.nginx.model.select import server_names as server_names_of
 from versectl.nginx.rules.base import CheckedLocation
 from versectl.nginx.rules.conditions import module_prefix
+from versectl.report.check_json import check_json
 from versectl.report.output import (
     OutputFormat,
     emit_json,
@@ -18,7 +19,7 @@ from versectl.report.output import (
     stdout_console,
     write_plain,
 )
-from versectl.report.styled import Styled
+from versectl.report.styled import Styled, surely_plain
 
 _STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 _MARK = {"error": "x", "warning": "!", "info": "i"}
@@ -30,9 +31,9 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
     for note in result.notes:
         print_warning(note)
     if output_format == OutputFormat.json:
-        emit_json(result.to_json())
+        emit_json(check_json(result))
         return
-    # one text printed once: rich's per-print cost matters for a config with 500 servers
+    # collected, then printed once: rich's per-print cost matters for a config with 500 servers
     out = Styled()
     _header(out, result)
     by_location: dict[tuple[str | None, int | None], list[Finding]] = {}
@@ -47,20 +48,25 @@ def render_check(result: CheckResult, output_format: OutputFormat, *, heartbeat:
             _finding(out, found, "  ")
         out.append("\n")
     _summary(out, result)
+    if surely_plain():
+        write_plain(out.plain)
+        return
     console = stdout_console()
     if console.color_system is None:
-        # piped or NO_COLOR: rich would only strip the styles, slowly for 500 servers
+        # NO_COLOR or a dumb terminal: rich would only strip the styles, slowly for 500 servers
         write_plain(out.plain)
     else:
-        console.print(out.text(), soft_wrap=True, end="")
+        console.print(out.to_rich(), soft_wrap=True, end="")
 
 
 def _header(out: Styled, result: CheckResult) -> None:
     config = result.config
     files = len(config.files)
     source = {"flag": "--backend-port", "default": "default"}.get(
-        result.backend.source, f"compose: {result.backend.detail}"
+        result.backend.source, f"{result.backend.source}: {result.backend.detail}"
     )
+    if result.backend.app not in (None, "verse"):
+        source += f"; app {result.backend.app}"
     out.append("check nginx ", style="bold")
     out.append(
         f"{config.main_file} ({files} file{'s' if files != 1 else ''}, {config.origin}); "
@@ -121,7 +127,7 @@ def _location(out: Styled, loc: CheckedLocation, findings: list[Finding]) -> Non
     if handler is None:
         out.append("    forwards nowhere (no proxy_pass)\n", style="dim")
     else:
-        targets = ", ".join(_target(t.to_json()) for t in loc.targets) or "?"
+        targets = ", ".join(_target(t) for t in loc.targets) or "?"
         out.append(f"    {handler.describe()} -> {targets}\n")
         for name in _shown(settings, module_prefix(settings)):
             out.append(f"    {settings[name].describe()}\n", style="dim")
@@ -172,12 +178,12 @@ def _shown(settings: Effective, prefix: str | None) -> list[str]:
     return names
 
 
-def _target(doc: dict[str, object]) -> str:
-    if doc.get("unresolved"):
-        return str(doc["unresolved"])
-    if doc.get("unix"):
-        return f"unix:{doc['unix']}"
-    return f"{doc['host']}:{doc['port']}"
+def _target(target: Target) -> str:
+    if target.unresolved:
+        return target.unresolved
+    if target.unix:
+        return f"unix:{target.unix}"
+    return f"{target.host}:{target.port}"
 
 
 def _finding(out: Styled, found: Finding, indent: str) -> None:

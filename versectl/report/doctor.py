@@ -6,15 +6,16 @@ from typing import Any
 
 from versectl.doctor import Diagnosis, verdicts_by_client
 from versectl.report.check import render_check
+from versectl.report.check_json import check_json
 from versectl.report.output import OutputFormat, emit_json, literal, stdout_console
-from versectl.report.probe import outcome_json, render_outcome
+from versectl.report.probe import outcome_json, render_outcome, stream_json
 
 
 def diagnosis_json(diagnosis: Diagnosis) -> dict[str, Any]:
     """One document: the check's and the probe's own documents, side by side, and the advice."""
     return {
         "version": 1,
-        "check": diagnosis.check.to_json() if diagnosis.check else None,
+        "check": check_json(diagnosis.check) if diagnosis.check else None,
         "check_error": diagnosis.check_error,
         "probe": outcome_json(diagnosis.probe) if diagnosis.probe else None,
         "probe_error": (
@@ -25,6 +26,8 @@ def diagnosis_json(diagnosis: Diagnosis) -> dict[str, Any]:
         "verdicts_by_client": {
             client: str(verdict) for client, verdict in verdicts_by_client(diagnosis.probe).items()
         },
+        "local": (None if diagnosis.local is None else [stream_json(a) for a in diagnosis.local]),
+        "reached": diagnosis.reached,
         "advice": diagnosis.advice,
         "exit_code": int(diagnosis.exit_code),
     }
@@ -42,5 +45,7 @@ def render_diagnosis(diagnosis: Diagnosis, output_format: OutputFormat) -> None:
         render_outcome(diagnosis.probe, console)
         console.print()
     console.print("[bold]doctor says:[/]")
+    for line in diagnosis.reached:
+        console.print(f"  - {literal(line)}")
     for line in diagnosis.advice:
         console.print(f"  - {literal(line)}")

@@ -6,26 +6,21 @@ import json
 import os
 import re
 import sys
-import tempfile
-from enum import StrEnum
 from pathlib import Path
-from typing import IO, Any, cast
-
-from rich.console import Console
-from rich.markup import escape
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from versectl.errors import InputError
 from versectl.report.escape import TerminalGuard, printable
+from versectl.report.formats import OutputFormat as OutputFormat  # re-exported for renderers
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+# rich is imported where a console is made, not here: JSON and piped output never need it,
+# and it costs ~35 ms of every start (bench/check_nginx.py, the seed row)
 
 _JSON_UNSAFE = re.compile("[\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 """What json.dumps leaves raw with ensure_ascii=False but a terminal may act on (C1, bidi)."""
-
-
-class OutputFormat(StrEnum):
-    """`--format` values."""
-
-    table = "table"
-    json = "json"
 
 
 def _guarded(stream: IO[str]) -> IO[str]:
@@ -38,16 +33,22 @@ def stdout_console() -> Console:
     emoji off: rich would print `nginx.conf:100:` as `nginx.conf💯`. The guard escapes any
     control character a renderer let through (see versectl.report.escape).
     """
+    from rich.console import Console
+
     return Console(file=_guarded(sys.stdout), soft_wrap=False, highlight=False, emoji=False)
 
 
 def stderr_console() -> Console:
     """The console for diagnostics, progress and errors; never pollutes JSON on stdout."""
+    from rich.console import Console
+
     return Console(file=_guarded(sys.stderr), highlight=False, soft_wrap=True, emoji=False)
 
 
 def literal(text: str) -> str:
     """Text from a server, a config or the command line, for a markup string: shown as it is."""
+    from rich.markup import escape
+
     return escape(printable(text))
 
 
@@ -77,6 +78,8 @@ def json_file_problem(path: Path) -> str | None:
 def write_json_file(path: Path, document: dict[str, Any]) -> None:
     """Write the document atomically (a temporary file beside it, then rename): a full disk or
     a kill leaves the previous file whole. Raises InputError with one line on failure."""
+    import tempfile  # here: every other command starts without it
+
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     temporary: str | None = None
     try:

@@ -1,27 +1,35 @@
-"""A report built as text pieces and style runs, joined once at the end: for a config with
-150,000 servers rich's `Text.append` per piece was a third of the whole check's time."""
+"""Text with styles, collected without importing rich as text pieces and style runs, joined
+once: piped output is written plain, and only a terminal pays for rich (about 35 ms of every
+start); for 150,000 servers rich's `Text.append` per piece was a third of the check's time."""
 
 from __future__ import annotations
 
-from rich.control import strip_control_codes
-from rich.text import Span, Text
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import Text
+
+# the codes rich's Text drops (rich.control.strip_control_codes: BEL, BS, VT, FF, CR), here so
+# that the spans match Text's own string without importing rich (tests/report pins the two)
+_CONTROL_STRIP = dict.fromkeys((7, 8, 11, 12, 13))
 
 
 class Styled:
-    """`append(text, style)` like rich's Text, but only a list append per call; `plain` (piped
-    output) never builds a Text, `text()` (a terminal) builds one with its spans at once."""
+    """`append(text, style)` as rich.text.Text has it, but only a list append per call; `plain`
+    (piped output) never builds a Text, `to_rich()` (a terminal) builds one with its spans."""
 
     def __init__(self) -> None:
         self._parts: list[str] = []
-        self._spans: list[Span] = []
+        self._spans: list[tuple[int, int, str]] = []
         self._size = 0
 
     def append(self, text: str, style: str | None = None) -> None:
-        # as Text.append does (BEL, BS, CR... dropped), so the spans match Text's own string
-        text = strip_control_codes(text)
+        text = text.translate(_CONTROL_STRIP)
         end = self._size + len(text)
         if style:
-            self._spans.append(Span(self._size, end, style))
+            self._spans.append((self._size, end, style))
         self._parts.append(text)
         self._size = end
 
@@ -29,5 +37,14 @@ class Styled:
     def plain(self) -> str:
         return "".join(self._parts)
 
-    def text(self) -> Text:
-        return Text(self.plain, spans=self._spans)
+    def to_rich(self) -> Text:
+        from rich.text import Span, Text
+
+        return Text(self.plain, spans=[Span(*span) for span in self._spans])
+
+
+def surely_plain() -> bool:
+    """stdout is no terminal and nothing asks for colour: rich would only strip the styles
+    (its own test, Console.color_system, needs rich imported)."""
+    forced = os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE")
+    return not forced and not sys.stdout.isatty()

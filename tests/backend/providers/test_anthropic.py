@@ -4,7 +4,6 @@ directly (ProviderError kinds) and through the backend over HTTP (SSE events).""
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import httpx
@@ -18,6 +17,7 @@ from tests.support.waiting import wait_until
 from verse_backend.providers.anthropic import AnthropicProvider
 from verse_backend.providers.base import ChatMessage, ProviderError
 from verse_backend.settings import Settings
+from versectl.demo.ports import free_port
 
 TOKENS = [f"t{i} " for i in range(8)]
 
@@ -100,9 +100,7 @@ def test_anthropic_provider_error_status_is_not_retried(
 
 
 def test_anthropic_provider_unreachable_upstream_is_a_provider_error() -> None:
-    with socket.socket() as sock:  # a port nobody listens on
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()  # nobody listens there
     settings = Settings(
         provider="anthropic",
         anthropic_api_key=SecretStr(FAKE_API_KEY),

@@ -4,9 +4,7 @@ with no network at all."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 import socket
-import statistics
 import time
 from pathlib import Path
 
@@ -79,8 +77,12 @@ def test_simulated_provider_paces_tokens(tmp_path: Path) -> None:
     token_ms = 20
     settings = Settings(db=tmp_path / "db", sim_token_ms=token_ms)
     chunks, times, _ = _stream(settings, [ChatMessage("user", QUESTION)])
-    gaps = [(b - a) * 1000 for a, b in itertools.pairwise(times)]
     assert len(chunks) >= MIN_TOKENS
-    assert statistics.median(gaps) == pytest.approx(token_ms, abs=token_ms * 0.4)
-    # Deadlines from one start: no drift over the whole answer.
-    assert (times[-1] - times[0]) * 1000 == pytest.approx(token_ms * (len(chunks) - 1), rel=0.2)
+    # Deadlines from one start: no token ahead of its slot (an unpaced provider sends them all at
+    # once) and no drift over the whole answer. A stalled machine may make tokens late and then
+    # catch up in a burst, so the bounds are one-sided where load can only add delay.
+    offsets = [(t - times[0]) * 1000 for t in times]
+    early = [(i, off) for i, off in enumerate(offsets) if off < i * token_ms - token_ms * 0.5]
+    assert early == [], early
+    schedule = token_ms * (len(chunks) - 1)
+    assert schedule * 0.9 <= offsets[-1] <= schedule * 2

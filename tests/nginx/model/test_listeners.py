@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import socket
 import ssl
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from tests.support.nginx import NginxServer, free_port
+from tests.support.nginx import NginxServer
+from tests.support.tls import make_tls_files
+from versectl.demo.ports import free_ports
 from versectl.errors import ConfigParseError
 from versectl.nginx.clients import ClientKind
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import load_config
 from versectl.nginx.model import ListenerModel, ServerListeners, parse_address, servers
+from versectl.report.check_json import listeners_json
 
 H1, TLS, H2 = ClientKind.http1_1, ClientKind.http1_1_tls, ClientKind.h2
 
@@ -119,26 +121,12 @@ def test_http2_on_directive_is_per_server_and_ssl_buffer_size_inherits(tmp_path:
     assert found["a"].ssl_buffer_bytes == 4096 and found["a"].ssl_buffer_size.level == "http"
     assert found["b"].ssl_buffer_bytes == 1024
     assert found["c"].clients == () and found["c"].h2c_only
-    assert found["a"].to_json() == [
+    assert listeners_json(found["a"]) == [
         {"address": "*", "port": 443, "ssl": True, "http2": True, "default_server": True}
     ]
 
 
 # --- against a real nginx ---------------------------------------------------------------
-
-
-def _certificate(tmp_path: Path) -> tuple[Path, Path]:
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(
-        [
-            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
-            *("-subj", "/CN=listen.test", "-keyout", str(key), "-out", str(cert)),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=60,
-    )
-    return cert, key
 
 
 def _alpn(port: int, sni: str) -> str | None:
@@ -184,8 +172,9 @@ def _h2c_preface(port: int) -> bytes:
 def test_model_agrees_with_what_a_real_nginx_speaks_on_each_listener(
     nginx: Callable[[str], NginxServer], tmp_path: Path
 ) -> None:
-    cert, key = _certificate(tmp_path)
-    p1, p2, p3, p4, p5, p6 = (free_port() for _ in range(6))
+    files = make_tls_files(tmp_path / "tls")
+    cert, key = files.cert, files.key
+    p1, p2, p3, p4, p5, p6 = free_ports(6)  # distinct: p4 twice would be another config
     sock = tmp_path / "plain.sock"
     site = f"""
         ssl_certificate {cert};

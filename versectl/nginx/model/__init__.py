@@ -3,9 +3,8 @@ targets."""
 
 from __future__ import annotations
 
+from versectl.nginx.directive_table import ARRAY_DIRECTIVES, DEFAULTS
 from versectl.nginx.model.effective import (
-    ARRAY_DIRECTIVES,
-    DEFAULTS,
     Effective,
     Setting,
     effective,

@@ -1,6 +1,7 @@
 """Effective settings of a selected location: nginx's merge of http -> server -> location
 (-> `if`), with the defaults nginx 1.22 compiles in. Array directives (proxy_set_header,
-add_header, ...) are replaced wholesale by the innermost level that has any of them."""
+add_header, ...) are replaced wholesale by the innermost level that has any of them
+(versectl.nginx.directive_table says which and holds the defaults)."""
 
 from __future__ import annotations
 
@@ -9,82 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from versectl.nginx.directive import Directive
+from versectl.nginx.directive_table import ARRAY_DIRECTIVES, DEFAULTS, HANDLERS
 from versectl.nginx.model.select import LocationMatch
-
-# nginx 1.22 defaults for the directives the rules read (the docs' "Default:" lines).
-DEFAULTS: dict[str, tuple[str, ...]] = {
-    "proxy_buffering": ("on",),
-    "proxy_request_buffering": ("on",),
-    "proxy_http_version": ("1.0",),
-    "proxy_read_timeout": ("60s",),
-    "proxy_send_timeout": ("60s",),
-    "proxy_connect_timeout": ("60s",),
-    "proxy_cache": ("off",),
-    "proxy_cache_methods": ("GET", "HEAD"),
-    "proxy_buffer_size": ("4k|8k",),
-    "proxy_buffers": ("8", "4k|8k"),
-    "proxy_max_temp_file_size": ("1024m",),
-    "uwsgi_buffering": ("on",),
-    "uwsgi_read_timeout": ("60s",),
-    "uwsgi_cache": ("off",),
-    "uwsgi_cache_methods": ("GET", "HEAD"),
-    "fastcgi_buffering": ("on",),
-    "fastcgi_read_timeout": ("60s",),
-    "fastcgi_cache": ("off",),
-    "fastcgi_cache_methods": ("GET", "HEAD"),
-    "fastcgi_keep_conn": ("off",),
-    "scgi_buffering": ("on",),
-    "scgi_read_timeout": ("60s",),
-    "grpc_read_timeout": ("60s",),
-    "gzip": ("off",),
-    "gzip_types": ("text/html",),
-    "gzip_proxied": ("off",),
-    "gzip_http_version": ("1.1",),
-    "gunzip": ("off",),
-    "brotli": ("off",),
-    "chunked_transfer_encoding": ("on",),
-    "postpone_output": ("1460",),
-    "ssi": ("off",),
-    "sub_filter_types": ("text/html",),
-    "keepalive_timeout": ("75s",),
-    "send_timeout": ("60s",),
-    "ssl": ("off",),
-    "ssl_buffer_size": ("16k",),
-    "http2": ("off",),
-}
-
-ARRAY_DIRECTIVES = frozenset(
-    {
-        "proxy_set_header",
-        "proxy_hide_header",
-        "proxy_pass_header",
-        "proxy_ignore_headers",
-        "proxy_cache_valid",
-        "proxy_cache_bypass",
-        "proxy_no_cache",
-        "proxy_cache_methods",
-        "add_header",
-        "add_trailer",
-        "gzip_types",
-        "sub_filter_types",
-        "ssi_types",
-        "uwsgi_param",
-        "uwsgi_ignore_headers",
-        "uwsgi_hide_header",
-        "uwsgi_cache_methods",
-        "fastcgi_param",
-        "fastcgi_ignore_headers",
-        "fastcgi_hide_header",
-        "fastcgi_cache_methods",
-        "scgi_param",
-        "grpc_set_header",
-        "grpc_hide_header",
-    }
-)
 
 # Not merged from outer levels: the content handler belongs to its location (an `if` or
 # `limit_except` inside the location inherits it).
-_HANDLERS = frozenset({"proxy_pass", "uwsgi_pass", "fastcgi_pass", "scgi_pass", "grpc_pass"})
+_HANDLERS = frozenset(HANDLERS)
 
 
 @dataclass(frozen=True)
@@ -183,7 +114,7 @@ class Effective:
 
     def handler(self) -> Setting | None:
         """The content handler that forwards the request (proxy_pass, grpc_pass, ...)."""
-        for name in ("proxy_pass", "grpc_pass", "uwsgi_pass", "fastcgi_pass", "scgi_pass"):
+        for name in HANDLERS:
             setting = self.get(name)
             if setting.directives:
                 return setting

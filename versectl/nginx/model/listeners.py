@@ -225,19 +225,6 @@ class ServerListeners:
             text += f"; {self.ssl_buffer_size.describe()}"
         return text
 
-    def to_json(self) -> list[dict[str, object]]:
-        """The JSON `listeners` of a location: one object per address:port of its server."""
-        return [
-            {
-                "address": listener.address,
-                "port": listener.port,
-                "ssl": listener.ssl,
-                "http2": self.speaks_h2(listener) or listener.http2,
-                "default_server": self.is_default(listener),
-            }
-            for listener in self.listeners
-        ]
-
 
 class ListenerModel:
     """Every server's listeners, with the options of one address:port merged across servers."""

@@ -4,7 +4,6 @@ regexes, then regexes `~`/`~*` in config order, nested ones inside the longest p
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -12,6 +11,7 @@ from functools import lru_cache
 from versectl.errors import InputError
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import LoadedConfig
+from versectl.nginx.model.pcre import compile_regex, regex_search
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ def server_name_matches(name: str, patterns: Sequence[str]) -> bool:
         p = pattern.lower()
         if p.startswith("~"):
             regex = compile_regex(p[1:], False)
-            if regex is not None and regex.search(name):
+            if regex is not None and regex_search(regex, name):
                 return True
         elif p.startswith("."):
             if name == p[1:] or name.endswith(p):
@@ -235,7 +235,7 @@ def _search(container: Directive, uri: str, memo: Patterns) -> tuple[tuple[Direc
         for loc, pat in locations:
             if pat.modifier in ("~", "~*"):
                 regex = compile_regex(pat.pattern, pat.modifier == "~*")
-                if regex is not None and regex.search(uri):
+                if regex is not None and regex_search(regex, uri, loc):
                     nested, _final = _search(loc, uri, memo)
                     return (loc, *nested), True
     return path, False
@@ -253,14 +253,3 @@ def _patterns(container: Directive, memo: Patterns) -> list[tuple[Directive, Loc
             (d, location_pattern(d)) for d in container.children("location")
         ]
     return found
-
-
-@lru_cache(maxsize=4096)
-def compile_regex(pattern: str, ignore_case: bool) -> re.Pattern[str] | None:
-    """A PCRE pattern as a Python regex; None when Python cannot express it."""
-    # PCRE's named groups `(?<name>...)` are `(?P<name>...)` in Python; lookbehinds stay.
-    converted = re.sub(r"\(\?<(?![=!])", "(?P<", pattern)
-    try:
-        return re.compile(converted, re.IGNORECASE if ignore_case else 0)
-    except re.error:
-        return None

@@ -4,13 +4,15 @@ exact, longest `*.x`/`.x`, longest `x.*`, regexes in config order - else the def
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+import regex
 
 from versectl.errors import ConfigParseError, InputError
 from versectl.nginx.directive import Directive
 from versectl.nginx.model.listeners import WILDCARD, Listener, ListenerModel, parse_address
-from versectl.nginx.model.select import compile_regex, server_names
+from versectl.nginx.model.pcre import compile_regex, regex_search
+from versectl.nginx.model.select import server_names
 
 
 @dataclass(frozen=True)
@@ -21,15 +23,6 @@ class ServerChoice:
     listener: Listener
     reason: str
     """`server_name *.example.org`, `default_server of *:443 (...)`, `the only server on *:80`."""
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "file": self.server.file,
-            "line": self.server.line,
-            "server_names": list(server_names(self.server)),
-            "listen": self.listener.text,
-            "reason": self.reason,
-        }
 
 
 def normalize_host(host: str) -> str:
@@ -84,6 +77,28 @@ def listeners_for(model: ListenerModel, port: int | None, address: str | None) -
     return found
 
 
+def reached_servers(
+    model: ListenerModel,
+    host: str | None,
+    port: tuple[str | None, int] | None,
+    tls: bool | None = None,
+) -> tuple[ServerChoice, ...]:
+    """The servers a request for `host` (None: without Host) on `port` ((address, port) as
+    parse_port gives; None: any port) reaches, one per listener it may arrive on, each server
+    once. `tls`: only listeners that speak TLS (True) or not (False), where any does.
+    InputError when no server listens on that port. check, doctor and fix all choose here."""
+    address, number = port if port is not None else (None, None)
+    listeners = listeners_for(model, number, address)
+    if not listeners:
+        where = f"{address}:{number}" if address else str(number)
+        raise InputError(f"--port {where}: no server listens there")
+    if tls is not None:
+        listeners = [x for x in listeners if x.ssl == tls] or listeners
+    name = normalize_host(host) if host is not None else None
+    choices = [select_server(listener, name) for listener in listeners]
+    return tuple({id(c.server): c for c in reversed(choices)}.values())[::-1]
+
+
 def select_server(listener: Listener, host: str | None) -> ServerChoice:
     """The server of `listener` that answers Host `host` (None: a request without Host, which
     nginx looks up as the empty name)."""
@@ -111,7 +126,7 @@ class _VirtualNames:
     head: dict[str, tuple[Directive, str, bool]] = field(default_factory=dict)
     """`x` -> (server, `*.x` or `.x`, whether `x` itself matches: the `.x` form)."""
     tail: dict[str, tuple[Directive, str]] = field(default_factory=dict)
-    regex: list[tuple[re.Pattern[str], Directive, str]] = field(default_factory=list)
+    regex: list[tuple[regex.Pattern[str], Directive, str]] = field(default_factory=list)
 
     def find(self, name: str) -> tuple[Directive, str] | None:
         """ngx_hash_find_combined (exact, longest head, longest tail), then the regexes."""
@@ -128,8 +143,8 @@ class _VirtualNames:
             found = self.tail.get(".".join(labels[:end]))
             if found is not None:
                 return found
-        for regex, server, pattern in self.regex:
-            if regex.search(name):
+        for compiled, server, pattern in self.regex:
+            if regex_search(compiled, name, server):
                 return server, pattern
         return None
 
@@ -140,9 +155,9 @@ def _virtual_names(servers: tuple[Directive, ...]) -> _VirtualNames:
     for server in servers:
         for pattern in server_names(server):
             if pattern.startswith("~"):
-                regex = compile_regex(pattern[1:], any(c.isupper() for c in pattern))
-                if regex is not None:
-                    names.regex.append((regex, server, pattern))
+                compiled = compile_regex(pattern[1:], any(c.isupper() for c in pattern))
+                if compiled is not None:
+                    names.regex.append((compiled, server, pattern))
                 continue
             p = pattern.lower()
             if p.startswith(".") and len(p) > 1:

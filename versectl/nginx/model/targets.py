@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import re
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from versectl.nginx.directive import Directive
 from versectl.nginx.load import LoadedConfig
+from versectl.nginx.model.variables import address_url
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "grpc": 80, "grpcs": 443}
 _LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0", "ip6-localhost"})
@@ -36,16 +38,6 @@ class Target:
         host = self.host.strip("[]").lower()
         return host in _LOCAL_HOSTS or host.startswith("127.") or host == _own_hostname()
 
-    def to_json(self) -> dict[str, object]:
-        doc: dict[str, object] = {"host": self.host, "port": self.port}
-        if self.unix is not None:
-            doc["unix"] = self.unix
-        if self.upstream is not None:
-            doc["upstream"] = self.upstream
-        if self.unresolved is not None:
-            doc["unresolved"] = self.unresolved
-        return doc
-
 
 def _own_hostname() -> str:
     return socket.gethostname().lower()
@@ -65,14 +57,17 @@ def upstreams(config: LoadedConfig) -> dict[str, Directive]:
 _URL = re.compile(r"^(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<rest>.*)$", re.IGNORECASE)
 
 
-def resolve_handler(stmt: Directive, ups: dict[str, Directive]) -> list[Target]:
-    """Targets of a proxy_pass / grpc_pass / uwsgi_pass / fastcgi_pass / scgi_pass statement."""
+def resolve_handler(
+    stmt: Directive, ups: dict[str, Directive], values: Mapping[str, str] | None = None
+) -> list[Target]:
+    """Targets of a proxy_pass / grpc_pass / uwsgi_pass / fastcgi_pass / scgi_pass statement;
+    `values`: the literal `set` values in its scope (model.variables.literal_sets)."""
     if not stmt.args:
         return [Target(None, None, directive=stmt, unresolved="no address")]
     raw = stmt.args[0]
     scheme = "http"
-    rest = raw
-    url = _URL.match(raw)
+    rest = address_url(raw, values or {}) if "$" in raw else raw
+    url = _URL.match(rest)
     if url:
         scheme, rest = url.group("scheme").lower(), url.group("rest")
     if "$" in rest.split("/", 1)[0]:

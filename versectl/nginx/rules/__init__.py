@@ -20,8 +20,10 @@ from versectl.nginx.rules import (
     proxy_cache,
     read_timeout,
     stale_reload,
+    websocket_upgrade,
 )
 from versectl.nginx.rules.base import EXPLAIN_SECTIONS, Rule
+from versectl.nginx.rules.family import Family
 
 RULES: tuple[Rule, ...] = (
     missing_location,
@@ -38,6 +40,7 @@ RULES: tuple[Rule, ...] = (
     connection_header,
     accel_request_header,
     stale_reload,
+    websocket_upgrade,
     missing_include,
 )
 
@@ -49,6 +52,17 @@ def rule_by_name(name: str) -> Rule | None:
     return None
 
 
+def rules_in(*families: Family) -> frozenset[str]:
+    """The names of the catalog's rules of these families."""
+    return frozenset(rule.name for rule in RULES if rule.family in families)
+
+
+def family_of(name: str) -> Family | None:
+    """The family of the rule called `name` (None: no such rule)."""
+    rule = rule_by_name(name)
+    return rule.family if rule is not None else None
+
+
 def explain_sections(rule: Rule) -> dict[str, str]:
     """The rule's explain text split at its `## Section` headings, in order."""
     parts = re.split(r"^## (.+)$", rule.explain, flags=re.MULTILINE)
@@ -57,4 +71,13 @@ def explain_sections(rule: Rule) -> dict[str, str]:
     }
 
 
-__all__ = ["EXPLAIN_SECTIONS", "RULES", "Rule", "explain_sections", "rule_by_name"]
+__all__ = [
+    "EXPLAIN_SECTIONS",
+    "RULES",
+    "Family",
+    "Rule",
+    "explain_sections",
+    "family_of",
+    "rule_by_name",
+    "rules_in",
+]

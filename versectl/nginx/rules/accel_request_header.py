@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from versectl.nginx.directive_table import ACCEL_ONLY_IN_RESPONSE, sets_accel_buffering
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.rules.base import RuleContext, finding
 from versectl.nginx.rules.conditions import buffering_on, module_prefix
+from versectl.nginx.rules.family import Family
 
 name = "accel-request-header"
 severity = Severity.info
+family = Family.buffering
 summary = "X-Accel-Buffering set with proxy_set_header/add_header does nothing"
 explain = """\
 ## What it does
@@ -53,15 +56,15 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
         fix = f"{prefix}_buffering off;" if buffering_on(settings) else None
         for directive in ("proxy_set_header", "add_header"):
             for stmt in settings[directive].directives:
-                if stmt.args and stmt.args[0].lower() == "x-accel-buffering":
+                if sets_accel_buffering(stmt.name, stmt.args):
                     towards = "the backend" if directive == "proxy_set_header" else "the client"
                     yield finding(
                         name,
                         Severity.info,
                         loc,
                         (stmt.file, stmt.line),
-                        f"{stmt.render()} sends the header to {towards}: nginx obeys "
-                        "X-Accel-Buffering only in the backend's response, so this changes "
-                        "nothing (measured)" + ("; buffering is still on" if fix else ""),
+                        f"{stmt.render()} sends the header to {towards}: "
+                        f"{ACCEL_ONLY_IN_RESPONSE}, so this changes nothing (measured)"
+                        + ("; buffering is still on" if fix else ""),
                         fix,
                     )

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "backend-unreachable"
 severity = Severity.error
+family = Family.routing
 summary = "nothing listens at the local address the chat location forwards to"
 explain = """\
 ## What it does

@@ -11,6 +11,7 @@ from versectl.nginx.clients import ALL_CLIENTS, ClientKind, ordered
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.load import LoadedConfig
 from versectl.nginx.model import Effective, LocationMatch, ServerListeners, Target
+from versectl.nginx.rules.family import Family
 
 EXPLAIN_SECTIONS = (
     "What it does",
@@ -77,15 +78,23 @@ class RuleContext:
     running_nginx: Callable[[LoadedConfig], tuple[int, float] | None]
     """(master pid, start time as a Unix timestamp) of the nginx running this config, if any."""
     server_name: str | None = None
+    selected: tuple[ServerListeners, ...] | None = None
+    """With --host/--port: the server(s) that request reaches and their listeners (None: all)."""
     notes: list[str] = field(default_factory=list)
     """Remarks for the report that are not findings (a probe skipped, and why)."""
+    websockets: list[CheckedLocation] = field(default_factory=list)
+    """The locations serving the app's WebSocket paths (--app: Open WebUI's Socket.IO)."""
+    websocket_ping: float = 25.0
+    """Seconds between the WebSocket's own pings: the longest silence on it."""
 
 
 class Rule(Protocol):
-    """A rule module: `name`, `severity`, `summary`, `explain` (the sections) and `check`."""
+    """A rule module: `name`, `severity`, `family`, `summary`, `explain` (the sections) and
+    `check`."""
 
     name: str
     severity: Severity
+    family: Family
     summary: str
     explain: str
 

@@ -7,30 +7,28 @@ from dataclasses import dataclass
 
 from versectl.nginx.clients import ClientKind
 from versectl.nginx.directive import Directive
+from versectl.nginx.directive_table import ACCEL_BUFFERING, HANDLERS, module_directive
 from versectl.nginx.model import Effective, Setting
 from versectl.nginx.rules.base import CheckedLocation
 
-_PREFIX = {
-    "proxy_pass": "proxy",
-    "uwsgi_pass": "uwsgi",
-    "fastcgi_pass": "fastcgi",
-    "scgi_pass": "scgi",
-    "grpc_pass": "grpc",
-}
-
 
 def module_prefix(settings: Effective) -> str | None:
-    """`proxy`, `uwsgi`, `fastcgi`, `scgi`, `grpc`: the prefix of the module's directives."""
+    """`proxy`, `uwsgi`, `fastcgi`, `scgi`, `grpc`, `memcached`: the module's prefix."""
     handler = settings.handler()
-    return _PREFIX.get(handler.name) if handler is not None else None
+    return HANDLERS.get(handler.name) if handler is not None else None
+
+
+def _module_setting(settings: Effective, suffix: str) -> Setting | None:
+    """The `<module>_<suffix>` setting; None without a handler or when the module has no such
+    directive (grpc and memcached have no `_buffering`: they never buffer)."""
+    prefix = module_prefix(settings)
+    name = module_directive(prefix, suffix) if prefix is not None else None
+    return settings[name] if name is not None else None
 
 
 def buffering(settings: Effective) -> Setting | None:
-    """The `<module>_buffering` setting; None for grpc (always unbuffered) or no handler."""
-    prefix = module_prefix(settings)
-    if prefix is None or prefix == "grpc":
-        return None
-    return settings[f"{prefix}_buffering"]
+    """The `<module>_buffering` setting; None for grpc and memcached, or no handler."""
+    return _module_setting(settings, "buffering")
 
 
 def buffering_on(settings: Effective) -> bool:
@@ -41,12 +39,11 @@ def buffering_on(settings: Effective) -> bool:
 def ignores_accel_buffering(settings: Effective) -> Setting | None:
     """The `*_ignore_headers` setting when it lists X-Accel-Buffering (the backend's own
     `X-Accel-Buffering: no` is then ignored), else None."""
-    prefix = module_prefix(settings)
-    if prefix is None or prefix == "grpc":
+    setting = _module_setting(settings, "ignore_headers")
+    if setting is None:
         return None
-    setting = settings[f"{prefix}_ignore_headers"]
     names = {arg.lower() for entry in setting.entries for arg in entry}
-    return setting if "x-accel-buffering" in names else None
+    return setting if ACCEL_BUFFERING in names else None
 
 
 def http10_upstream(settings: Effective) -> bool:

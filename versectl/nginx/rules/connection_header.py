@@ -7,9 +7,11 @@ from collections.abc import Iterable
 
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "connection-header"
 severity = Severity.info
+family = Family.buffering
 summary = "proxy_set_header Connection has no effect on streaming"
 explain = """\
 ## What it does

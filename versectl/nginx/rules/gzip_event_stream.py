@@ -15,9 +15,11 @@ from versectl.nginx.rules.conditions import (
     module_prefix,
     variant_label,
 )
+from versectl.nginx.rules.family import Family
 
 name = "gzip-event-stream"
 severity = Severity.error
+family = Family.buffering
 summary = "gzip compresses text/event-stream while response buffering is in effect"
 explain = """\
 ## What it does

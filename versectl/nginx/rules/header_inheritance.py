@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective
 from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "header-inheritance"
 severity = Severity.warning
+family = Family.routing
 summary = "a location's proxy_set_header drops the headers set at an outer level"
 explain = """\
 ## What it does

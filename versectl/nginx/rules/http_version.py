@@ -8,9 +8,11 @@ from collections.abc import Iterable
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.rules.base import RuleContext, finding
 from versectl.nginx.rules.conditions import anchor, buffering_on, http10_upstream
+from versectl.nginx.rules.family import Family
 
 name = "http-version"
 severity = Severity.info
+family = Family.buffering
 summary = "nginx talks HTTP/1.0 to the backend (proxy_http_version default)"
 explain = """\
 ## What it does

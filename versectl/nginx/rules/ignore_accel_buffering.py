@@ -17,9 +17,11 @@ from versectl.nginx.rules.conditions import (
     module_prefix,
     tls_hold,
 )
+from versectl.nginx.rules.family import Family
 
 name = "ignore-accel-buffering"
 severity = Severity.warning
+family = Family.buffering
 summary = "the backend's X-Accel-Buffering: no is ignored while buffering is on"
 explain = """\
 ## What it does

@@ -7,8 +7,11 @@ from collections.abc import Iterable
 
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "missing-include"
+# machine: the config checked differs from the one on the server (a file it has is missing here).
+family = Family.machine
 severity = Severity.warning
 summary = "an included file is not there: what it sets is unknown, the verdict is partial"
 explain = """\

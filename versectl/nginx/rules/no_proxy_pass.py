@@ -6,17 +6,24 @@ from collections.abc import Iterable
 
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import location_pattern
+from versectl.nginx.model.redirect import nginx_answer, to_https_same_uri
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "no-proxy-pass"
 severity = Severity.error
+family = Family.routing
 summary = "the location selected for the chat URI has no proxy_pass"
 explain = """\
 ## What it does
 Reports chat URIs whose selected location (nginx's order: exact, longest prefix, `^~`,
 regexes) forwards nowhere: no `proxy_pass` (nor grpc_/uwsgi_/fastcgi_/scgi_pass). It is an error
 when no server forwards the URI, a warning when another server does (requests that arrive at
-this server, by its name or as the default server, are not forwarded).
+this server, by its name or as the default server, are not forwarded). A location or server
+that redirects the URI to https for the same URI (certbot's `if ($host = ...)`, `return 301
+https://$host$request_uri`, `rewrite ^ https://$host$request_uri? permanent`) is only an info:
+the client is sent to the TLS server, which is judged on its own. A redirect to plain http or
+to another path is not exempt.
 
 ## Why it breaks streaming
 nginx answers the request itself: a 404, the SPA's index.html with status 200 (the frontend
@@ -51,10 +58,23 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
     for loc in ctx.locations:
         if loc.settings.handler() is not None:
             continue
-        returns = list(loc.match.chain[-1].children("return"))
+        names = " ".join(loc.match.server_names)
+        answer_by = nginx_answer(loc.match)
+        if answer_by is not None and all(to_https_same_uri(answer_by, u) for u in loc.uris):
+            yield finding(
+                name,
+                Severity.info,
+                loc,
+                (answer_by.file, answer_by.line),
+                f"{loc.label} (server {names!r}) redirects {', '.join(loc.uris)} to https "
+                f"(`{answer_by.render()}`); the https server is the one that streams",
+            )
+            continue
+        # the server's rewrite phase answers first; else the location's own `return`
+        returns = [answer_by] if answer_by is not None else []
+        returns += loc.match.chain[-1].children("return")
         answer = f"`{returns[0].render()}`" if returns else "a static file or 404"
         alone = [uri for uri in loc.uris if uri not in forwarded]
-        names = " ".join(loc.match.server_names)
         yield finding(
             name,
             Severity.error if alone else Severity.warning,

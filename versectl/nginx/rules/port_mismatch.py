@@ -8,10 +8,12 @@ from collections.abc import Iterable
 
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Target
-from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "port-mismatch"
 severity = Severity.error
+family = Family.routing
 summary = "proxy_pass points at a local port other than the backend's"
 explain = """\
 ## What it does
@@ -19,7 +21,10 @@ Resolves the chat location's `proxy_pass` (through `upstream {}` blocks) and com
 target on this machine (localhost, 127.0.0.0/8, ::1, this host's name) with the backend's port:
 `--backend-port`, else the published port of the backend service in `--compose`
 (./docker-compose.prod.yml when present: "127.0.0.1:7776:7776", "7776:7776" or the long
-syntax), else 7776, verse_backend's production port. Remote targets are not judged.
+syntax), else the `--app` profile's usual ports, else 7776, verse_backend's production port. Remote
+targets are not judged. On no evidence at all (none of those, and offline or nothing answering
+on this machine) a catch-all `location /` is only a warning: it may serve any app, and a config
+forwarding an app's URIs to that app's usual port (Ollama's 11434) is judged as that app.
 
 ## Why it breaks streaming
 Requests go to a port where the backend is not: nginx answers 502 Bad Gateway, or, worse,
@@ -54,10 +59,30 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
         for target in loc.targets:
             if target.port is None or not target.is_local or target.port == want:
                 continue
+            if target.port in ctx.backend.also:
+                continue  # another of the app's usual ports (Open WebUI: 8080, or 3000)
+            if target.upstream and any(
+                other.upstream == target.upstream and other.is_local and other.port == want
+                for other in loc.targets
+            ):
+                continue  # another replica of a pool whose members include the backend's port
             stmt = target.directive
             if stmt is None:
                 continue
             via = f" (upstream {target.upstream})" if target.upstream else ""
+            if source == "default" and _catch_all(loc):
+                # no evidence and no sign of verse: a catch-all proxy to some app on its port
+                yield finding(
+                    name,
+                    Severity.warning,
+                    loc,
+                    (stmt.file, stmt.line),
+                    f"{loc.label} forwards to {target.host}:{target.port}{via}; 7776 (verse's "
+                    "port) is only the default and nothing says the backend is verse: give "
+                    "--app NAME (`versectl apps`), --backend-port or --compose",
+                    None,
+                )
+                continue
             yield finding(
                 name,
                 Severity.error,
@@ -67,6 +92,12 @@ def check(ctx: RuleContext) -> Iterable[Finding]:
                 f"listens on {want} ({origin})",
                 _fixed(stmt.render(), target, want),
             )
+
+
+def _catch_all(loc: CheckedLocation) -> bool:
+    """`location /`, or no location at all: it serves every app alike, verse's /api or not."""
+    location = loc.match.location
+    return location is None or tuple(location.args) == ("/",)
 
 
 def _fixed(rendered: str, target: Target, port: int) -> str:

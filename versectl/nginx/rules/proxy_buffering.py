@@ -17,9 +17,11 @@ from versectl.nginx.rules.conditions import (
     module_prefix,
     tls_hold,
 )
+from versectl.nginx.rules.family import Family
 
 name = "proxy-buffering"
 severity = Severity.error
+family = Family.buffering
 summary = "response buffering is in effect for the chat stream"
 explain = """\
 ## What it does

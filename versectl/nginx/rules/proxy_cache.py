@@ -8,9 +8,11 @@ from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding, first_variant
 from versectl.nginx.rules.conditions import anchor, buffering_on, module_prefix
+from versectl.nginx.rules.family import Family
 
 name = "proxy-cache"
 severity = Severity.error
+family = Family.cache
 summary = "a response cache applies to the chat request (POST)"
 explain = """\
 ## What it does

@@ -11,9 +11,11 @@ from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.model import Effective, format_seconds, parse_time
 from versectl.nginx.rules.base import CheckedLocation, RuleContext, finding, first_variant
 from versectl.nginx.rules.conditions import anchor, module_prefix
+from versectl.nginx.rules.family import Family
 
 name = "read-timeout"
 severity = Severity.error
+family = Family.timeout
 summary = "proxy_read_timeout is not longer than the backend's longest silence (--heartbeat)"
 explain = """\
 ## What it does

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from versectl.nginx.finding import Finding, Severity
 from versectl.nginx.rules.base import RuleContext, finding
+from versectl.nginx.rules.family import Family
 
 name = "stale-reload"
 severity = Severity.warning
+family = Family.machine
 summary = "a config file is newer than the running nginx's workers (not reloaded)"
 explain = """\
 ## What it does

@@ -1,0 +1,194 @@
+"""The same store on PostgreSQL (psycopg 3), for several replicas sharing one database.
+
+Schema changes are numbered migrations recorded in `schema_migrations`, applied under an
+advisory lock at open, so replicas starting together migrate once.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, LiteralString
+
+import psycopg
+
+from verse_backend import store as base
+from verse_backend.store import Conversation, Insight, MessageStatus, Store, StoredMessage
+
+# Append only: a released migration never changes, a new one gets the next number.
+MIGRATIONS: tuple[LiteralString, ...] = (
+    """
+    CREATE TABLE insights (id BIGINT PRIMARY KEY, title TEXT NOT NULL, body TEXT NOT NULL);
+    CREATE TABLE conversations (
+        id TEXT PRIMARY KEY,
+        session_id TEXT NOT NULL,
+        insight_id BIGINT REFERENCES insights(id),
+        created_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE TABLE messages (
+        id BIGSERIAL PRIMARY KEY,
+        conversation_id TEXT NOT NULL REFERENCES conversations(id),
+        role TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+        content TEXT NOT NULL,
+        status TEXT NOT NULL,
+        stop_reason TEXT,
+        created_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX messages_by_conversation ON messages (conversation_id, id);
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        password_fp TEXT NOT NULL,
+        created_at DOUBLE PRECISION NOT NULL,
+        expires_at DOUBLE PRECISION NOT NULL
+    );
+    CREATE INDEX sessions_by_age ON sessions (created_at);
+    """,
+)
+# Any constant works: it only has to be the same for every replica of this app.
+_MIGRATION_LOCK = 0x7665727365
+
+
+def migrate(db: psycopg.Connection[tuple[Any, ...]]) -> int:
+    """Apply the migrations this database lacks; return its schema version."""
+    with db.transaction():
+        db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations "
+            "(version INTEGER PRIMARY KEY, applied_at DOUBLE PRECISION NOT NULL)"
+        )
+        row = db.execute("SELECT COALESCE(MAX(version), 0) FROM schema_migrations").fetchone()
+        current = int(row[0]) if row else 0
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version > current:
+                db.execute(script)
+                db.execute(
+                    "INSERT INTO schema_migrations (version, applied_at) VALUES (%s, %s)",
+                    (version, time.time()),
+                )
+    return len(MIGRATIONS)
+
+
+class PostgresStore(Store):
+    """Store's interface on one psycopg connection (autocommit, guarded by a lock).
+
+    Unlike SQLite, answers left "streaming" are not marked interrupted at open: another
+    replica may be writing them. They are left out of the model's context all the same.
+    """
+
+    def __init__(self, url: str) -> None:
+        self._lock = threading.Lock()
+        self._pg: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(url, autocommit=True)
+        migrate(self._pg)
+        self._pg.execute(
+            "INSERT INTO insights (id, title, body) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+            (base.DEMO_INSIGHT_ID, base.DEMO_INSIGHT_TITLE, base.DEMO_INSIGHT_BODY),
+        )
+
+    def close(self) -> None:
+        with self._lock:
+            self._pg.close()
+
+    def _one(self, sql: LiteralString, params: tuple[object, ...]) -> tuple[Any, ...] | None:
+        with self._lock:
+            return self._pg.execute(sql, params).fetchone()
+
+    def _run(self, sql: LiteralString, params: tuple[object, ...]) -> int:
+        with self._lock:
+            return self._pg.execute(sql, params).rowcount
+
+    def insight(self, insight_id: int) -> Insight | None:
+        row = self._one("SELECT id, title, body FROM insights WHERE id = %s", (insight_id,))
+        return Insight(*row) if row else None
+
+    def conversation(self, conversation_id: str) -> Conversation | None:
+        row = self._one(
+            "SELECT id, session_id, insight_id FROM conversations WHERE id = %s",
+            (conversation_id,),
+        )
+        return Conversation(*row) if row else None
+
+    def history(self, conversation_id: str) -> list[StoredMessage]:
+        with self._lock:
+            rows = self._pg.execute(
+                "SELECT role, content, status, stop_reason, created_at FROM messages "
+                "WHERE conversation_id = %s ORDER BY id",
+                (conversation_id,),
+            ).fetchall()
+        return [StoredMessage(*row) for row in rows]
+
+    def begin_turn(self, conversation: Conversation, user_text: str) -> list[StoredMessage]:
+        now = time.time()
+        with self._lock, self._pg.transaction():
+            self._pg.execute(
+                "INSERT INTO conversations (id, session_id, insight_id, created_at) "
+                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+                (conversation.id, conversation.session_id, conversation.insight_id, now),
+            )
+            self._pg.execute(
+                "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+                "VALUES (%s, 'user', %s, 'complete', %s)",
+                (conversation.id, user_text, now),
+            )
+        return self.history(conversation.id)
+
+    def start_answer(self, conversation_id: str) -> int:
+        row = self._one(
+            "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+            "VALUES (%s, 'assistant', '', 'streaming', %s) RETURNING id",
+            (conversation_id, time.time()),
+        )
+        assert row is not None  # RETURNING always gives the row
+        return int(row[0])
+
+    def append_answer(self, answer_id: int, text: str) -> None:
+        self._run("UPDATE messages SET content = content || %s WHERE id = %s", (text, answer_id))
+
+    def finish_answer(
+        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None
+    ) -> None:
+        self._run(
+            "UPDATE messages SET status = %s, stop_reason = %s WHERE id = %s",
+            (status, stop_reason, answer_id),
+        )
+
+    def answer(self, answer_id: int) -> StoredMessage | None:
+        row = self._one(
+            "SELECT role, content, status, stop_reason, created_at FROM messages WHERE id = %s",
+            (answer_id,),
+        )
+        return StoredMessage(*row) if row else None
+
+    def add_session(
+        self, session_id: str, password_fp: str, created_at: float, expires_at: float
+    ) -> None:
+        with self._lock, self._pg.transaction():
+            self._pg.execute(
+                "INSERT INTO sessions (id, password_fp, created_at, expires_at) "
+                "VALUES (%s, %s, %s, %s)",
+                (session_id, password_fp, created_at, expires_at),
+            )
+            self._pg.execute(
+                "DELETE FROM sessions WHERE created_at < (SELECT created_at FROM sessions "
+                "ORDER BY created_at DESC LIMIT 1 OFFSET %s)",
+                (base.MAX_SESSIONS - 1,),
+            )
+
+    def session_valid(self, session_id: str, password_fp: str, now: float) -> bool:
+        row = self._one(
+            "SELECT 1 FROM sessions WHERE id = %s AND password_fp = %s AND expires_at > %s",
+            (session_id, password_fp, now),
+        )
+        return row is not None
+
+    def delete_session(self, session_id: str) -> None:
+        self._run("DELETE FROM sessions WHERE id = %s", (session_id,))
+
+    def purge_sessions(self, password_fp: str, now: float) -> int:
+        return self._run(
+            "DELETE FROM sessions WHERE password_fp != %s OR expires_at <= %s", (password_fp, now)
+        )
+
+    def session_count(self) -> int:
+        row = self._one("SELECT COUNT(*) FROM sessions", ())
+        assert row is not None
+        return int(row[0])
