@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 
+from tests.probe.cli import run_probe
 from tests.probe.servers import closed_port
 from tests.support.backend_server import running_backend
 from tests.support.scripted_server import Plan, Step, scripted_server, sse_tokens
@@ -16,14 +15,7 @@ SECRET = "s3cret-cookie-value"
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "versectl", "probe-stream", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "120", **(env or {})},
-        check=False,
-    )
+    return run_probe(*args, env=env, columns=120)
 
 
 def _held_plan(count: int = 40) -> Plan:

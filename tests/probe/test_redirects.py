@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from collections.abc import Callable
 
+from tests.probe.cli import run_probe
 from tests.support.scripted_server import Plan, RecordedRequest, scripted_server, sse_tokens
 
 SECRET = "s3cret-value-42"
 
 
 def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "versectl", "probe-stream", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "COLUMNS": "200", **(env or {})},
-        check=False,
-    )
+    return run_probe(*args, env=env, columns=200)
 
 
 def _redirecting(status: int, location: Callable[[], str]) -> Callable[[RecordedRequest], Plan]:

@@ -4,9 +4,12 @@ parser's interface and bounds, so the read path times Ollama's lines as it times
 from __future__ import annotations
 
 from versectl.probe.framing import NDJSON_EVENT
-from versectl.probe.sse import DEFAULT_MAX_LINE_BYTES, SSEEvent, SSEProtocolError
-
-_REPLACEMENT_UTF8 = "\ufffd".encode()
+from versectl.probe.sse import (
+    DEFAULT_MAX_LINE_BYTES,
+    SSEEvent,
+    SSEProtocolError,
+    decode_line,
+)
 
 
 class NDJSONParser:
@@ -48,9 +51,6 @@ class NDJSONParser:
         return events
 
     def _decode(self, raw: bytes) -> str:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("utf-8", "replace")
-            self.invalid_utf8 += text.count("\ufffd") - raw.count(_REPLACEMENT_UTF8)
-            return text
+        text, invalid = decode_line(raw)
+        self.invalid_utf8 += invalid
+        return text

@@ -159,9 +159,15 @@ class SSEParser:
         return event
 
     def _decode(self, raw: bytes) -> str:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            text = raw.decode("utf-8", "replace")
-            self.invalid_utf8 += text.count("\ufffd") - raw.count(_REPLACEMENT_UTF8)
-            return text
+        text, invalid = decode_line(raw)
+        self.invalid_utf8 += invalid
+        return text
+
+
+def decode_line(raw: bytes) -> tuple[str, int]:
+    """A line as UTF-8, invalid sequences replaced, and how many were (for the stream's count)."""
+    try:
+        return raw.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        text = raw.decode("utf-8", "replace")
+        return text, text.count("\ufffd") - raw.count(_REPLACEMENT_UTF8)
