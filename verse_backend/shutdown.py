@@ -4,11 +4,15 @@ streams so the lifespan can wait for their last write before it closes the store
 
 from __future__ import annotations
 
+import asyncio
 import math
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 import anyio
+
+T = TypeVar("T")
 
 
 class ServerShuttingDown(Exception):
@@ -23,7 +27,7 @@ class Shutdown:
 
     def __init__(self) -> None:
         self._deadline = math.inf
-        self._scopes: set[anyio.CancelScope] = set()
+        self._timeouts: set[asyncio.Timeout] = set()
         self._open_streams = 0
         self._idle: anyio.Event | None = None
 
@@ -33,29 +37,30 @@ class Shutdown:
 
     def begin(self, grace_s: float) -> None:
         """Give every stream, open or yet to start, `grace_s` more seconds to finish."""
-        self._deadline = min(self._deadline, anyio.current_time() + max(0.0, grace_s))
-        for scope in self._scopes:
-            scope.deadline = min(scope.deadline, self._deadline)
+        now = asyncio.get_running_loop().time()  # the clock asyncio.timeout_at reads
+        self._deadline = min(self._deadline, now + max(0.0, grace_s))
+        for timeout in self._timeouts:
+            when = timeout.when()
+            timeout.reschedule(self._deadline if when is None else min(when, self._deadline))
 
-    @contextmanager
-    def bounded(self) -> Iterator[None]:
-        """Run a wait for the provider; raise ServerShuttingDown if the deadline ends it.
+    async def next_chunk(self, chunks: AsyncIterator[T]) -> T:
+        """The provider's next chunk; ServerShuttingDown if the deadline ends the wait.
 
-        Wraps single awaits, never a `yield` to the client: a cancel scope must not span one.
+        Wraps single awaits, never a `yield` to the client: a deadline must not span one. An
+        asyncio.Timeout, not an anyio CancelScope: it runs once per token, and the scope's
+        bookkeeping was 7% of the server's CPU under load (py-spy, 500 streams).
         """
+        timeout = asyncio.timeout_at(None if math.isinf(self._deadline) else self._deadline)
+        self._timeouts.add(timeout)
         try:
-            with anyio.CancelScope(deadline=self._deadline) as scope:
-                self._scopes.add(scope)
-                try:
-                    yield
-                finally:
-                    self._scopes.discard(scope)
-        except Exception as exc:  # the provider failed while being cancelled: same cause
-            if scope.cancel_called:
+            async with timeout:
+                return await anext(chunks)
+        except Exception as exc:  # TimeoutError, or the provider failed while being cancelled
+            if timeout.expired():
                 raise ServerShuttingDown from exc
             raise
-        if scope.cancelled_caught:
-            raise ServerShuttingDown
+        finally:
+            self._timeouts.discard(timeout)
 
     @contextmanager
     def stream(self) -> Iterator[None]:

@@ -63,11 +63,10 @@ async def answer_events(
             async with aclosing(text_stream):
                 chunks = aiter(text_stream)
                 while True:
-                    with shutdown.bounded():
-                        try:
-                            text = await anext(chunks)
-                        except StopAsyncIteration:
-                            break
+                    try:
+                        text = await shutdown.next_chunk(chunks)
+                    except StopAsyncIteration:
+                        break
                     writer.add(text)
                     tokens += 1
                     yield sse_event("token", TokenData(text=text))
