@@ -16,10 +16,12 @@ from typing import Any
 
 import psycopg
 import pytest
+from pydantic import ValidationError
 
 from tests.support.postgres import PostgresServer
 from tests.support.waiting import wait_until
 from verse_backend import store_postgres
+from verse_backend.settings import DEFAULT_STREAM_LEASE_S, Settings
 from verse_backend.store import Conversation, Store
 from verse_backend.store_postgres import PostgresStore, migrate
 from verse_backend.stream_leases import leases_kept
@@ -205,6 +207,19 @@ def test_answers_streaming_before_leases_existed_are_reaped(
     with replica(db_url) as store:
         [old] = store.history("c0")
         assert (old.status, old.content) == ("interrupted", "old text")
+
+
+@pytest.mark.parametrize("value", ["0", "0.5", "3601", "nan"])
+def test_the_lease_setting_is_bounded(monkeypatch: pytest.MonkeyPatch, value: str) -> None:
+    monkeypatch.setenv("VERSE_STREAM_LEASE_SECONDS", value)
+    with pytest.raises(ValidationError, match="stream_lease_seconds"):
+        Settings()
+
+
+def test_the_lease_setting_reads_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings().stream_lease_seconds == DEFAULT_STREAM_LEASE_S == 30
+    monkeypatch.setenv("VERSE_STREAM_LEASE_SECONDS", "2.5")
+    assert Settings().stream_lease_seconds == 2.5
 
 
 def test_sqlite_keeps_no_leases(tmp_path: Path) -> None:
