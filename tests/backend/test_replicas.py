@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 
 from nginx_templates import api_location, read_template
 from tests.backend.conftest import FAKE_API_KEY
@@ -131,8 +132,9 @@ def test_an_answer_a_killed_replica_left_streaming_is_interrupted_by_the_other(
 ) -> None:
     # Both replicas hold one-second leases; A streams slowly from the simulated model, B
     # answers the next turn from the fake Anthropic API, which records the context it got.
+    database_url = postgres.new_database()
     shared = {
-        "VERSE_DATABASE_URL": postgres.new_database(),
+        "VERSE_DATABASE_URL": database_url,
         "VERSE_SECRET_KEY": "r" * 40,
         "VERSE_STREAM_LEASE_SECONDS": "1",
     }
@@ -186,6 +188,9 @@ def test_an_answer_a_killed_replica_left_streaming_is_interrupted_by_the_other(
         ("assistant", "complete"),
     ]
     assert history[1]["content"] == stored and history[3]["content"] == "Because of latency."
+    # A's lease expired and was forgotten; B stopped cleanly (SIGTERM) and dropped its own.
+    with psycopg.connect(database_url) as db:
+        assert db.execute("SELECT id FROM replicas").fetchall() == []
     # The interrupted answer is in the model's context, as on SQLite.
     assert fake_anthropic.requests[-1].body["messages"] == [
         {"role": "user", "content": "Why do proxies buffer?"},
