@@ -18,6 +18,7 @@ from verse_backend.routes import chat, health, session
 from verse_backend.sessions import SessionManager, StreamSlots, password_fingerprint
 from verse_backend.settings import Settings, check_exposure, load_settings, session_secret
 from verse_backend.shutdown import Shutdown
+from verse_backend.stream_leases import leases_kept
 
 logger = logging.getLogger(__name__)
 
@@ -52,12 +53,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             describe(settings),
         )
         try:
-            yield
+            # Runs through uvicorn's drain of open connections, which precedes this shutdown.
+            async with leases_kept(app.state.store, settings.stream_lease_seconds):
+                yield
         finally:
             if not await app.state.shutdown.wait_idle(STREAM_FINALIZE_S):
                 logger.warning("closing the store with streams still open")
             await app.state.provider.aclose()
-            app.state.store.close()
+            app.state.store.close()  # on PostgreSQL, also drops this replica's lease
 
     app = FastAPI(
         title="verse_backend",

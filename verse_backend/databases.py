@@ -12,7 +12,9 @@ def open_store(settings: Settings) -> Store:
         # Imported here: the SQLite default must not need the PostgreSQL driver loaded.
         from verse_backend.store_postgres import PostgresStore
 
-        return PostgresStore(settings.database_url.get_secret_value())
+        return PostgresStore(
+            settings.database_url.get_secret_value(), lease_s=settings.stream_lease_seconds
+        )
     return Store(settings.db)
 
 

@@ -17,6 +17,7 @@ ProviderName = Literal["simulated", "anthropic"]
 
 DEFAULT_PORT = 7776
 DEFAULT_MODEL = "claude-sonnet-5-5"
+DEFAULT_STREAM_LEASE_S = 30.0
 SECRET_KEY_FILENAME = "secret_key"  # noqa: S105 - a file name, not a secret
 
 
@@ -57,6 +58,9 @@ class Settings(BaseSettings):
     db: Path = Field(default_factory=default_db_path)
     # postgresql://... switches the store from the SQLite file `db` to PostgreSQL (replicas).
     database_url: SecretStr | None = None
+    # PostgreSQL only: an answer still "streaming" whose replica has not renewed its lease for
+    # this long (by the database's clock) is marked "interrupted" by any other replica.
+    stream_lease_seconds: float = Field(default=DEFAULT_STREAM_LEASE_S, ge=1.0, le=3600.0)
     password: SecretStr | None = None
     cookie_secure: bool = False
     secret_key: SecretStr | None = None

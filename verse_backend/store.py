@@ -18,7 +18,8 @@ from typing import Literal
 from verse_backend.providers.base import ChatMessage, Role
 
 # "streaming": an answer being written now. One left over from a killed process is marked
-# "interrupted" when the store opens (a single backend process owns the DB; see README).
+# "interrupted": on SQLite when the store opens (one process owns the file), on PostgreSQL
+# when its replica's lease expires (`keep_leases`).
 MessageStatus = Literal["streaming", "complete", "interrupted", "failed"]
 
 # How many earlier messages go to the model as context: keeps prompts (and cost) bounded.
@@ -142,6 +143,13 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    def keep_leases(self) -> int:
+        """Renew this replica's lease on the answers it streams, and mark "interrupted" those
+        whose replica's lease expired; return how many were marked. Called on a timer
+        (stream_leases.py). Nothing to do on SQLite: the one process that owns the file marked
+        every answer left streaming when it opened it."""
+        return 0
 
     def insight(self, insight_id: int) -> Insight | None:
         with self._lock:

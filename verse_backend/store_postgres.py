@@ -1,19 +1,26 @@
 """The same store on PostgreSQL (psycopg 3), for several replicas sharing one database.
 
 Schema changes are numbered migrations recorded in `schema_migrations`, applied under an
-advisory lock at open, so replicas starting together migrate once.
+advisory lock at open, so replicas starting together migrate once. Answers are leased to the
+replica streaming them, so those of a replica that died are marked "interrupted" by the others.
 """
 
 from __future__ import annotations
 
+import logging
+import secrets
 import threading
 import time
+from collections.abc import Mapping
 from typing import Any, LiteralString
 
 import psycopg
 
 from verse_backend import store as base
+from verse_backend.settings import DEFAULT_STREAM_LEASE_S
 from verse_backend.store import Conversation, Insight, MessageStatus, Store, StoredMessage
+
+logger = logging.getLogger(__name__)
 
 # Append only: a released migration never changes, a new one gets the next number.
 MIGRATIONS: tuple[LiteralString, ...] = (
@@ -43,9 +50,53 @@ MIGRATIONS: tuple[LiteralString, ...] = (
     );
     CREATE INDEX sessions_by_age ON sessions (created_at);
     """,
+    # Stream leases: one heartbeat row per replica, renewed on a timer, and the owner of each
+    # answer set once by the INSERT that starts it. A heartbeat on each streaming message
+    # instead would rewrite every open answer's row each period; this is one row a replica.
+    # The partial index keeps the reap a lookup of the few answers streaming now.
+    """
+    CREATE TABLE replicas (id TEXT PRIMARY KEY, heartbeat TIMESTAMPTZ NOT NULL);
+    ALTER TABLE messages ADD COLUMN owner TEXT;
+    CREATE INDEX messages_streaming ON messages (owner) WHERE status = 'streaming';
+    """,
 )
 # Any constant works: it only has to be the same for every replica of this app.
 _MIGRATION_LOCK = 0x7665727365
+
+
+# One statement a period: renew this replica's heartbeat, mark interrupted the streaming
+# answers whose owner has no live lease (none at all: a replica that stopped, or an answer from
+# before leases existed), and forget expired replicas. Every time is the database's `now()`:
+# two machines' clocks differ, the database's is the one both see. The statement's snapshot
+# predates its own heartbeat, so this replica's answers are left out of the reap explicitly.
+_KEEP_LEASES: LiteralString = """
+WITH beat AS (
+    INSERT INTO replicas (id, heartbeat) VALUES (%(me)s, now())
+    ON CONFLICT (id) DO UPDATE SET heartbeat = EXCLUDED.heartbeat
+), reaped AS (
+    UPDATE messages SET status = 'interrupted'
+    WHERE status = 'streaming' AND owner IS DISTINCT FROM %(me)s
+    AND NOT EXISTS (
+        SELECT 1 FROM replicas
+        WHERE replicas.id = messages.owner
+        AND replicas.heartbeat > now() - make_interval(secs => %(lease)s)
+    )
+    RETURNING 1
+), forgotten AS (
+    DELETE FROM replicas
+    WHERE id <> %(me)s AND heartbeat <= now() - make_interval(secs => %(lease)s)
+)
+SELECT COUNT(*) FROM reaped
+"""
+# A clean stop: this replica's answers still streaming end now, and its lease goes.
+_DROP_LEASE: LiteralString = """
+WITH marked AS (
+    UPDATE messages SET status = 'interrupted' WHERE status = 'streaming' AND owner = %(me)s
+)
+DELETE FROM replicas WHERE id = %(me)s
+"""
+
+Params = tuple[object, ...] | Mapping[str, object]
 
 
 def migrate(db: psycopg.Connection[tuple[Any, ...]]) -> int:
@@ -69,30 +120,50 @@ def migrate(db: psycopg.Connection[tuple[Any, ...]]) -> int:
 
 
 class PostgresStore(Store):
-    """Store's interface on one psycopg connection (autocommit, guarded by a lock).
+    """Store's interface on one psycopg connection (autocommit, guarded by a lock), for one
+    replica with its own random id (not the hostname: two containers may share one).
 
     Unlike SQLite, answers left "streaming" are not marked interrupted at open: another
-    replica may be writing them. They are left out of the model's context all the same.
+    replica may be writing them. Each answer belongs to the replica that started it, and is
+    marked once that replica's lease is older than `lease_s` (`keep_leases`, also run here at
+    open); until then the model's context leaves it out.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, lease_s: float = DEFAULT_STREAM_LEASE_S) -> None:
+        self.replica_id = secrets.token_hex(8)
+        self._lease_s = lease_s
         self._lock = threading.Lock()
-        self._pg: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(url, autocommit=True)
+        self._pg: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
+            url, autocommit=True, application_name=f"verse-backend {self.replica_id}"
+        )
         migrate(self._pg)
         self._pg.execute(
             "INSERT INTO insights (id, title, body) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             (base.DEMO_INSIGHT_ID, base.DEMO_INSIGHT_TITLE, base.DEMO_INSIGHT_BODY),
         )
+        # The lease exists before this replica's first answer, and dead ones are reaped now.
+        self.keep_leases()
 
     def close(self) -> None:
+        """Drop this replica's lease (so no other replica waits for it to expire), then close."""
         with self._lock:
-            self._pg.close()
+            try:
+                self._pg.execute(_DROP_LEASE, {"me": self.replica_id})
+            except psycopg.Error as error:  # the connection is gone: the lease expires instead
+                logger.warning("could not drop the stream lease: %s", type(error).__name__)
+            finally:
+                self._pg.close()
 
-    def _one(self, sql: LiteralString, params: tuple[object, ...]) -> tuple[Any, ...] | None:
+    def keep_leases(self) -> int:
+        row = self._one(_KEEP_LEASES, {"me": self.replica_id, "lease": self._lease_s})
+        assert row is not None  # an aggregate always gives one row
+        return int(row[0])
+
+    def _one(self, sql: LiteralString, params: Params) -> tuple[Any, ...] | None:
         with self._lock:
             return self._pg.execute(sql, params).fetchone()
 
-    def _run(self, sql: LiteralString, params: tuple[object, ...]) -> int:
+    def _run(self, sql: LiteralString, params: Params) -> int:
         with self._lock:
             return self._pg.execute(sql, params).rowcount
 
@@ -133,9 +204,9 @@ class PostgresStore(Store):
 
     def start_answer(self, conversation_id: str) -> int:
         row = self._one(
-            "INSERT INTO messages (conversation_id, role, content, status, created_at) "
-            "VALUES (%s, 'assistant', '', 'streaming', %s) RETURNING id",
-            (conversation_id, time.time()),
+            "INSERT INTO messages (conversation_id, role, content, status, created_at, owner) "
+            "VALUES (%s, 'assistant', '', 'streaming', %s, %s) RETURNING id",
+            (conversation_id, time.time(), self.replica_id),
         )
         assert row is not None  # RETURNING always gives the row
         return int(row[0])

@@ -165,7 +165,7 @@ def test_sqlite_store_marks_answers_left_streaming_interrupted_when_it_opens(
     tmp_path: Path,
 ) -> None:
     # What a killed process leaves behind: an answer still "streaming" that nobody writes.
-    # (Not on PostgreSQL: another replica may be writing it; the context leaves it out.)
+    # (Not on PostgreSQL: another replica may be writing it; see test_stream_leases.py.)
     store = Store(tmp_path / "verse.sqlite3")
     store.begin_turn(Conversation("c1", "s1", None), "hello")
     answer_id = store.start_answer("c1")
