@@ -11,6 +11,7 @@ import sqlite3
 import threading
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -206,9 +207,15 @@ class Store:
 
     def append_answer(self, answer_id: int, text: str) -> None:
         """Add streamed text to an answer (called before that text goes to the client)."""
+        self.append_answers({answer_id: text})
+
+    def append_answers(self, texts: Mapping[int, str]) -> None:
+        """Add streamed text to several answers in one transaction (answer_writer.py's batch)."""
         with self._lock, self._db:
-            self._db.execute(
-                "UPDATE messages SET content = content || ? WHERE id = ?", (text, answer_id)
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.executemany(
+                "UPDATE messages SET content = content || ? WHERE id = ?",
+                [(text, answer_id) for answer_id, text in texts.items()],
             )
 
     def finish_answer(

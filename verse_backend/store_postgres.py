@@ -211,8 +211,12 @@ class PostgresStore(Store):
         assert row is not None  # RETURNING always gives the row
         return int(row[0])
 
-    def append_answer(self, answer_id: int, text: str) -> None:
-        self._run("UPDATE messages SET content = content || %s WHERE id = %s", (text, answer_id))
+    def append_answers(self, texts: Mapping[int, str]) -> None:
+        with self._lock, self._pg.transaction(), self._pg.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE messages SET content = content || %s WHERE id = %s",
+                [(text, answer_id) for answer_id, text in texts.items()],
+            )
 
     def finish_answer(
         self, answer_id: int, status: MessageStatus, stop_reason: str | None = None

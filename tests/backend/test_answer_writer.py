@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 from verse_backend.answer_writer import FLUSH_S, AnswerWriter
@@ -12,12 +13,15 @@ from verse_backend.store import Conversation, Store
 
 
 class _SignallingStore(Store):
-    """Sets `written` at each append (called on the event loop thread)."""
+    """Sets `written` at each batch written (called on the event loop thread), and keeps the
+    batches."""
 
     written: asyncio.Event | None = None
+    batches: list[dict[int, str]]
 
-    def append_answer(self, answer_id: int, text: str) -> None:
-        super().append_answer(answer_id, text)
+    def append_answers(self, texts: Mapping[int, str]) -> None:
+        super().append_answers(texts)
+        self.batches = [*getattr(self, "batches", []), dict(texts)]
         if self.written is not None:
             self.written.set()
 
@@ -53,5 +57,36 @@ def test_writer_stores_pending_tokens_by_timer_and_all_at_finish(tmp_path: Path)
         assert answer is not None
         assert (answer.content, answer.status) == ("abc", "complete")
         assert FLUSH_S * 0.9 <= waited < FLUSH_S * 10 + 5, waited  # generous: a shared machine
+    finally:
+        store.close()
+
+
+def test_answers_streaming_together_are_written_in_one_transaction(tmp_path: Path) -> None:
+    store = _SignallingStore(tmp_path / "verse.sqlite3")
+    ids = []
+    for name in ("c1", "c2", "c3"):
+        store.begin_turn(Conversation(name, "s1", None), "question")
+        ids.append(store.start_answer(name))
+
+    async def run() -> None:
+        store.written = asyncio.Event()
+        writers = [AnswerWriter(store, answer_id) for answer_id in ids]
+        for writer in writers:
+            writer.add("x")
+        writers[0].add("y")
+        await asyncio.wait_for(store.written.wait(), timeout=10 * FLUSH_S + 5)
+        # Finished after the batch: this answer's pending text alone, then its status.
+        writers[1].add("z")
+        writers[1].finish("complete", "end_turn")
+
+    try:
+        asyncio.run(run())
+        assert store.batches[0] == {ids[0]: "xy", ids[1]: "x", ids[2]: "x"}
+        contents = [store.answer(answer_id) for answer_id in ids]
+        assert [(a.content, a.status) for a in contents if a] == [
+            ("xy", "streaming"),
+            ("xz", "complete"),
+            ("x", "streaming"),
+        ]
     finally:
         store.close()
