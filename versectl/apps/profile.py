@@ -161,7 +161,7 @@ def profile_for_image(image: str) -> tuple[AppProfile, int] | None:
 
 @functools.cache
 def _load(name: str) -> AppProfile:
-    import tomllib  # here: a check that needs no profile (--app, compose, a port clue) skips it
+    import tomllib  # here: only a run that asks the profiles (--app, compose, a port) reads TOML
 
     data = tomllib.loads((PROFILES_DIR / f"{name}.toml").read_text(encoding="utf-8"))
     streams = tuple(

@@ -7,11 +7,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from versectl.errors import ConfigParseError
+from versectl.nginx.directive import Directive
 
 if TYPE_CHECKING:
     import regex
-
-    from versectl.nginx.directive import Directive
 
 MATCH_TIMEOUT = 0.1
 """Seconds one match may take. A location or server_name regex matches a URI or a host name in

@@ -39,7 +39,7 @@ class Target:
 
 
 def _own_hostname() -> str:
-    import socket  # here: ~2 ms of import that only a host name other than localhost needs
+    import socket  # here: ~2 ms of import, and only a host that is not plainly local asks
 
     return socket.gethostname().lower()
 
