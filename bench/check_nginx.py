@@ -18,7 +18,10 @@ goal <= 0.6x gixy-ng on the same file), alternating with gixy-ng, in an empty di
 compose file to read), with the user+system CPU seconds beside the wall time: on a machine
 shared with other work the CPU time is the steadier figure. Every process runs from bytecode
 (PYTHONDONTWRITEBYTECODE is dropped, .pyc files go to PYTHONPYCACHEPREFIX in /tmp), as an
-installed versectl and gixy-ng's venv do.
+installed versectl and gixy-ng's venv do; a venv with setuptools' editable finder (not `make
+venv`'s compat mode) is named in a note, its ~10 ms are no installed versectl's. The floor rows
+come first: the bare interpreter (ours and gixy-ng's), typer's import, and a typer app whose
+`check nginx` does nothing, which is what any typer CLI costs before its own work.
 
 Usage: .venv/bin/python bench/check_nginx.py [--servers 500] [--locations 10] [--repeats 5]
        .venv/bin/python bench/check_nginx.py --startup-only [--startup-repeats 21]
@@ -34,6 +37,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -90,6 +94,27 @@ ALONE = (
 
 SEED = Path(__file__).resolve().parents[1] / ".." / "shared" / "seed" / "broken-site.conf"
 
+# The floor while typer is the CLI library: the same command line parsed by a typer app whose
+# `check nginx` does nothing (the interpreter, typer's import, building and parsing one command).
+FLOOR_APP = (
+    "import typer\n"
+    "app = typer.Typer(add_completion=False); check = typer.Typer(); "
+    "app.add_typer(check, name='check')\n"
+    "@check.command('nginx')\n"
+    "def nginx(paths: list[str], offline: bool = False) -> None: pass\n"
+    "check.command('other')(lambda: None)\n"
+    "app()\n"
+)
+
+
+def editable_finder() -> str | None:
+    """setuptools' editable finder in this venv's site-packages, if any: it imports ~10 ms of
+    modules at every start, which an installed versectl (and `make venv`'s compat mode) has not."""
+    for pth in Path(sysconfig.get_paths()["purelib"]).glob("__editable__*versectl*.pth"):
+        if "import" in pth.read_text():
+            return pth.name
+    return None
+
 
 def timed_cpu(argv: list[str], cwd: Path) -> tuple[float, float]:
     """Wall and user+system CPU seconds of one whole process (its exit status is ignored)."""
@@ -103,11 +128,17 @@ def timed_cpu(argv: list[str], cwd: Path) -> tuple[float, float]:
 
 
 def startup(gixy: Path, repeats: int) -> None:
-    """The start-up rows: --help alone, and the seed's site next to gixy-ng."""
+    """The start-up rows: the floor (bare interpreter, typer's import, a no-op typer app),
+    --help, and the seed's site next to gixy-ng."""
     versectl = Path(sys.executable).with_name("versectl")
+    seed_args = ["check", "nginx", str(SEED)]
     runs = {
+        "python -c pass": [sys.executable, "-c", "pass"],
+        "gixy-ng's python -c pass": [str(gixy.with_name("python")), "-c", "pass"],
+        "python -c 'import typer'": [sys.executable, "-c", "import typer"],
+        "typer app, no-op command": [sys.executable, "-c", FLOOR_APP, *seed_args],
         "versectl --help": [str(versectl), "--help"],
-        "versectl check nginx (seed)": [str(versectl), "check", "nginx", str(SEED)],
+        "versectl check nginx (seed)": [str(versectl), *seed_args],
         "gixy-ng (seed)": [str(gixy), str(SEED)],
     }
     times: dict[str, list[tuple[float, float]]] = {name: [] for name in runs}
@@ -126,14 +157,26 @@ def startup(gixy: Path, repeats: int) -> None:
         name: (statistics.median(w for w, _ in rows), statistics.median(c for _, c in rows))
         for name, rows in times.items()
     }
+    # the least CPU of a row: what the process itself costs, the least disturbed by the others
+    least = {name: min(c for _, c in rows) for name, rows in times.items()}
+    finder = editable_finder()
+    if finder is not None:
+        print(f"  note: {finder} is setuptools' editable finder, not an installed versectl's .pth")
     for name, (wall, cpu) in medians.items():
-        print(f"  {name:30} {wall:6.3f} s wall  {cpu:6.3f} s cpu")
+        print(f"  {name:30} {wall:6.3f} s wall  {cpu:6.3f} s cpu  (least {least[name]:.3f} s cpu)")
     help_wall = medians["versectl --help"][0]
     print(f"  --help goal <= 0.15 s: {'met' if help_wall <= 0.15 else 'NOT met'}")
+    ours, theirs = "versectl check nginx (seed)", "gixy-ng (seed)"
     for unit, index in (("wall", 0), ("cpu", 1)):
-        ratio = medians["versectl check nginx (seed)"][index] / medians["gixy-ng (seed)"][index]
+        ratio = medians[ours][index] / medians[theirs][index]
         verdict = "met" if ratio <= 0.6 else "NOT met"
         print(f"  ratio versectl / gixy-ng ({unit})  {ratio:5.2f}x  (goal <= 0.60x: {verdict})")
+    print(f"  ratio of the least cpu            {least[ours] / least[theirs]:5.2f}x")
+    floor = "typer app, no-op command"
+    print(
+        f"  no-op typer app / gixy-ng (cpu)   {medians[floor][1] / medians[theirs][1]:5.2f}x, least "
+        f"{least[floor] / least[theirs]:.2f}x  (the floor while typer is on the path)"
+    )
 
 
 def timed(argv: list[str]) -> tuple[float, int, float]:

@@ -67,16 +67,20 @@ def command(
     from versectl.nginx.check import DEFAULT_HEARTBEAT, DEFAULT_URIS, CheckOptions, run_check
     from versectl.nginx.finding import Severity
     from versectl.nginx.load import load_config
-    from versectl.nginx.model.server_select import normalize_host, parse_port
     from versectl.report.check import render_check
 
     profile = choose_app(app, compose)
     uris = tuple(uri) if uri else profile.uris if profile is not None else DEFAULT_URIS
     if heartbeat is None:
         heartbeat = profile.heartbeat if profile is not None else DEFAULT_HEARTBEAT
-    if host is not None:
-        normalize_host(host)  # bad input fails before the config is read
-    listen_port = parse_port(port) if port is not None else None
+    listen_port = None
+    if host is not None or port is not None:
+        # here, not above: without --host/--port no server choice is made
+        from versectl.nginx.model.server_select import normalize_host, parse_port
+
+        if host is not None:
+            normalize_host(host)  # bad input fails before the config is read
+        listen_port = parse_port(port) if port is not None else None
     config = load_config(paths or None)
     options = CheckOptions(
         uris=uris,

@@ -25,17 +25,13 @@ from versectl.nginx.model import (
     upstreams,
     variants,
 )
-from versectl.nginx.model.server_select import (
-    ServerChoice,
-    normalize_host,
-    reached_servers,
-)
 from versectl.nginx.model.variables import literal_sets
 from versectl.nginx.port_evidence import weigh
 from versectl.nginx.rules.base import CheckedLocation, RuleContext
 
 if TYPE_CHECKING:
     from versectl.apps.profile import AppProfile
+    from versectl.nginx.model.server_select import ServerChoice
 
 DEFAULT_URIS = CHAT_URIS
 DEFAULT_HEARTBEAT = HEARTBEAT_S
@@ -176,7 +172,7 @@ def run_check(config: LoadedConfig, options: CheckOptions) -> CheckResult:
         findings=tuple(unique),
         notes=tuple(ctx.notes),  # missing includes are findings (missing-include)
         selection=selection,
-        options_host=normalize_host(options.host) if options.host is not None else None,
+        options_host=_normalized_host(options.host),
     )
 
 
@@ -216,7 +212,19 @@ def _selection(model: ListenerModel, options: CheckOptions) -> tuple[ServerChoic
     """The servers a request for --host/--port reaches (one per listener), or None: all."""
     if options.host is None and options.port is None:
         return None
+    # here: choosing the server is a module (and two dataclasses) that only --host/--port
+    # (and doctor's URL) need
+    from versectl.nginx.model.server_select import reached_servers
+
     return reached_servers(model, options.host, options.port, options.tls)
+
+
+def _normalized_host(host: str | None) -> str | None:
+    if host is None:
+        return None
+    from versectl.nginx.model.server_select import normalize_host  # here: see _selection
+
+    return normalize_host(host)
 
 
 def checked_locations(

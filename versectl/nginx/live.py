@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import itertools
 import os
-import socket
 import time
 from pathlib import Path
 
@@ -17,6 +16,8 @@ CONNECT_TIMEOUT = 0.5
 
 def can_connect(host: str, port: int) -> bool:
     """True when something accepts a TCP connection on host:port within half a second."""
+    import socket  # here: --offline and a config without local targets never connect
+
     try:
         with socket.create_connection((host.strip("[]"), port), timeout=CONNECT_TIMEOUT):
             return True

@@ -3,14 +3,18 @@ objects carry no JSON of their own, so the document's shape lives here only."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from versectl.nginx.check import CheckResult
 from versectl.nginx.finding import Finding
 from versectl.nginx.model import Target
 from versectl.nginx.model.listeners import ServerListeners
 from versectl.nginx.model.select import server_names
-from versectl.nginx.model.server_select import ServerChoice
 from versectl.nginx.rules import family_of
 from versectl.nginx.rules.base import CheckedLocation
+
+if TYPE_CHECKING:
+    from versectl.nginx.model.server_select import ServerChoice
 
 JSON_VERSION = 1
 

@@ -12,6 +12,7 @@ from typing import IO, TYPE_CHECKING, Any, cast
 from versectl.errors import InputError
 from versectl.report.escape import TerminalGuard, printable
 from versectl.report.formats import OutputFormat as OutputFormat  # re-exported for renderers
+from versectl.report.styled import surely_plain
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -118,9 +119,20 @@ def write_plain(text: str) -> None:
 
 def print_error(message: str) -> None:
     """One clear error line on stderr (markup-safe: the message is printed verbatim)."""
-    stderr_console().print(f"[bold red]error:[/] {literal(message)}")
+    _diagnostic("error:", "bold red", message)
 
 
 def print_warning(message: str) -> None:
     """One warning line on stderr."""
-    stderr_console().print(f"[bold yellow]warning:[/] {literal(message)}")
+    _diagnostic("warning:", "bold yellow", message)
+
+
+def _diagnostic(label: str, style: str, message: str) -> None:
+    text = printable(message)
+    if "\t" not in text and surely_plain(sys.stderr):
+        # what rich writes to a pipe, without importing rich: an exit-2 run or a note is ~35 ms
+        # shorter (a tab goes through rich, which expands it by cell widths)
+        sys.stderr.write(f"{label} {text}\n")
+        sys.stderr.flush()
+        return
+    stderr_console().print(f"[{style}]{label}[/] {literal(message)}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 if TYPE_CHECKING:
     from rich.text import Text
@@ -43,8 +43,8 @@ class Styled:
         return Text(self.plain, spans=[Span(*span) for span in self._spans])
 
 
-def surely_plain() -> bool:
-    """stdout is no terminal and nothing asks for colour: rich would only strip the styles
-    (its own test, Console.color_system, needs rich imported)."""
+def surely_plain(stream: IO[str] | None = None) -> bool:
+    """`stream` (stdout by default) is no terminal and nothing asks for colour: rich would only
+    strip the styles (its own test, Console.color_system, needs rich imported)."""
     forced = os.environ.get("FORCE_COLOR") or os.environ.get("TTY_COMPATIBLE")
-    return not forced and not sys.stdout.isatty()
+    return not forced and not (sys.stdout if stream is None else stream).isatty()

@@ -5,14 +5,16 @@ exact, longest `*.x`/`.x`, longest `x.*`, regexes in config order - else the def
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-import regex
+from typing import TYPE_CHECKING
 
 from versectl.errors import ConfigParseError, InputError
 from versectl.nginx.directive import Directive
 from versectl.nginx.model.listeners import WILDCARD, Listener, ListenerModel, parse_address
 from versectl.nginx.model.pcre import compile_regex, regex_search
 from versectl.nginx.model.select import server_names
+
+if TYPE_CHECKING:
+    import regex
 
 
 @dataclass(frozen=True)

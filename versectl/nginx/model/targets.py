@@ -4,7 +4,6 @@ port, through `upstream {}` blocks; `unix:` sockets and variables are reported a
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -40,6 +39,8 @@ class Target:
 
 
 def _own_hostname() -> str:
+    import socket  # here: ~2 ms of import, and only a host that is not plainly local asks
+
     return socket.gethostname().lower()
 
 
