@@ -5,7 +5,9 @@ Prints per N: server CPU per token, gap p50/p99/max, TTFT p50/p99, ratios to the
 and the 1-minute load average at each row (the machine may be shared: compare within a run).
 
 Usage: .venv/bin/python bench/backend_load.py [--streams 1,100,300,500] [--token-ms 30]
-       [--kinds minimal,simulated,anthropic]
+       [--kinds minimal,simulated,anthropic] [--repeats 3]
+
+Each cell is the median of `--repeats` measurements, the kinds taking turns at each N.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import itertools
 import json
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -148,33 +151,68 @@ def measure(kind: str, port: int, pid: int, streams: int, rounds: int) -> Row:
     )
 
 
+def median_row(rows: list[Row]) -> Row:
+    """Each figure's median over repeated measurements of one cell."""
+
+    def mid(values: list[float]) -> float:
+        return statistics.median(values)
+
+    return Row(
+        rows[0].kind,
+        rows[0].streams,
+        mid([r.cpu_us for r in rows]),
+        (
+            mid([r.gap_ms[0] for r in rows]),
+            mid([r.gap_ms[1] for r in rows]),
+            mid([r.gap_ms[2] for r in rows]),
+        ),
+        (mid([r.ttft_ms[0] for r in rows]), mid([r.ttft_ms[1] for r in rows])),
+        min(r.complete for r in rows),
+        mid([r.load for r in rows]),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--streams", default="1,100,300,500")
     parser.add_argument("--token-ms", type=int, default=30)
     parser.add_argument("--kinds", default="minimal,simulated,anthropic")
+    parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     counts = [int(n) for n in args.streams.split(",")]
     os.sched_setaffinity(0, {CLIENT_CPU})  # the fake Anthropic API's thread runs here too
     tokens = simulated_answer(QUESTION, turn=1)
     rows: list[Row] = []
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        fake_anthropic_server(
-            FakeScript(
-                tokens=tokens,
-                token_interval=args.token_ms / 1000,
-                first_token_delay=args.token_ms / 1000,
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        fake = stack.enter_context(
+            fake_anthropic_server(
+                FakeScript(
+                    tokens=tokens,
+                    token_interval=args.token_ms / 1000,
+                    first_token_delay=args.token_ms / 1000,
+                )
             )
-        ) as fake,
-    ):
-        for kind in args.kinds.split(","):
+        )
+        # Every server runs for the whole bench (idle ones cost nothing), and each N measures
+        # the kinds one after the other, `--repeats` times: a slow minute of a shared machine
+        # then lands on every kind alike, and each cell is the median of its repeats.
+        kinds = args.kinds.split(",")
+        servers = {}
+        for kind in kinds:
             upstream = fake.base_url if kind == "anthropic" else None
-            with server(kind, args.token_ms, Path(tmp), upstream) as (port, pid):
-                measure(kind, port, pid, 1, 1)  # warm-up: imports, first connection
-                for count in counts:
-                    rows.append(measure(kind, port, pid, count, 5 if count == 1 else 1))
-                    print(_line(rows[-1], rows), flush=True)
+            servers[kind] = stack.enter_context(server(kind, args.token_ms, tmp, upstream))
+            measure(kind, *servers[kind], 1, 1)  # warm-up: imports, first connection
+        for count in counts:
+            samples: dict[str, list[Row]] = {kind: [] for kind in kinds}
+            for _ in range(args.repeats):
+                for kind in kinds:
+                    samples[kind].append(
+                        measure(kind, *servers[kind], count, 5 if count == 1 else 1)
+                    )
+            for kind in kinds:
+                rows.append(median_row(samples[kind]))
+                print(_line(rows[-1], rows), flush=True)
     print(f"\n{len(tokens)} tokens an answer, {args.token_ms} ms cadence\n")
     print(
         "| server | N | load | CPU/token | gap p50 / p99 / max | TTFT p50 / p99 | done | vs minimal: CPU, TTFT p50 |"
