@@ -68,13 +68,13 @@ class AnswerBatch:
     def finish(self, answer_id: int, status: MessageStatus, stop_reason: str | None) -> None:
         """Write one answer's pending text, then its end."""
         parts = self._pending.pop(answer_id, None)
-        if parts:
-            try:
-                self._store.append_answer(answer_id, "".join(parts))
-            except Exception:
+        try:
+            # One statement: the last tokens and the end, so they are stored together or not.
+            self._store.finish_answer(answer_id, status, stop_reason, "".join(parts or ()))
+        except Exception:
+            if parts:
                 self._pending[answer_id] = parts  # for the next flush; the caller hears of it
-                raise
-        self._store.finish_answer(answer_id, status, stop_reason)
+            raise
 
 
 _batches: weakref.WeakKeyDictionary[Store, AnswerBatch] = weakref.WeakKeyDictionary()

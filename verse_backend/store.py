@@ -169,38 +169,58 @@ class Store:
 
     def history(self, conversation_id: str) -> list[StoredMessage]:
         with self._lock:
-            rows = self._db.execute(
-                "SELECT role, content, status, stop_reason, created_at FROM messages "
-                "WHERE conversation_id = ? ORDER BY id",
-                (conversation_id,),
-            ).fetchall()
+            return self._history(conversation_id)
+
+    def _history(self, conversation_id: str) -> list[StoredMessage]:
+        rows = self._db.execute(
+            "SELECT role, content, status, stop_reason, created_at FROM messages "
+            "WHERE conversation_id = ? ORDER BY id",
+            (conversation_id,),
+        ).fetchall()
         return [StoredMessage(*row) for row in rows]
 
     def begin_turn(self, conversation: Conversation, user_text: str) -> list[StoredMessage]:
         """Create the conversation if new, add the user's message; return the whole history."""
-        now = time.time()
         with self._lock, self._db:
             self._db.execute("BEGIN IMMEDIATE")
-            self._db.execute(
-                "INSERT OR IGNORE INTO conversations (id, session_id, insight_id, created_at) "
-                "VALUES (?, ?, ?, ?)",
-                (conversation.id, conversation.session_id, conversation.insight_id, now),
-            )
-            self._db.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, created_at) "
-                "VALUES (?, 'user', ?, 'complete', ?)",
-                (conversation.id, user_text, now),
-            )
-        return self.history(conversation.id)
+            self._add_user_turn(conversation, user_text, time.time())
+            return self._history(conversation.id)
 
     def start_answer(self, conversation_id: str) -> int:
         """An empty assistant message with status "streaming"; returns its id."""
         with self._lock, self._db:
-            cursor = self._db.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, created_at) "
-                "VALUES (?, 'assistant', '', 'streaming', ?)",
-                (conversation_id, time.time()),
-            )
+            return self._add_answer(conversation_id, time.time())
+
+    def start_turn(
+        self, conversation: Conversation, user_text: str
+    ) -> tuple[list[StoredMessage], int]:
+        """`begin_turn` then `start_answer` in one transaction (one commit a chat request, not
+        two): the history up to the user's message, and the new answer's id."""
+        now = time.time()
+        with self._lock, self._db:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._add_user_turn(conversation, user_text, now)
+            history = self._history(conversation.id)
+            return history, self._add_answer(conversation.id, now)
+
+    def _add_user_turn(self, conversation: Conversation, user_text: str, now: float) -> None:
+        self._db.execute(
+            "INSERT OR IGNORE INTO conversations (id, session_id, insight_id, created_at) "
+            "VALUES (?, ?, ?, ?)",
+            (conversation.id, conversation.session_id, conversation.insight_id, now),
+        )
+        self._db.execute(
+            "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+            "VALUES (?, 'user', ?, 'complete', ?)",
+            (conversation.id, user_text, now),
+        )
+
+    def _add_answer(self, conversation_id: str, now: float) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+            "VALUES (?, 'assistant', '', 'streaming', ?)",
+            (conversation_id, now),
+        )
         answer_id = cursor.lastrowid
         assert answer_id is not None  # an INSERT always sets it
         return answer_id
@@ -219,12 +239,14 @@ class Store:
             )
 
     def finish_answer(
-        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None
+        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None, text: str = ""
     ) -> None:
+        """Set the answer's end, after appending `text` (its last tokens) in the same statement."""
         with self._lock, self._db:
             self._db.execute(
-                "UPDATE messages SET status = ?, stop_reason = ? WHERE id = ?",
-                (status, stop_reason, answer_id),
+                "UPDATE messages SET content = content || ?, status = ?, stop_reason = ? "
+                "WHERE id = ?",
+                (text, status, stop_reason, answer_id),
             )
 
     def answer(self, answer_id: int) -> StoredMessage | None:

@@ -188,26 +188,46 @@ class PostgresStore(Store):
         return [StoredMessage(*row) for row in rows]
 
     def begin_turn(self, conversation: Conversation, user_text: str) -> list[StoredMessage]:
-        now = time.time()
         with self._lock, self._pg.transaction():
-            self._pg.execute(
-                "INSERT INTO conversations (id, session_id, insight_id, created_at) "
-                "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-                (conversation.id, conversation.session_id, conversation.insight_id, now),
-            )
-            self._pg.execute(
-                "INSERT INTO messages (conversation_id, role, content, status, created_at) "
-                "VALUES (%s, 'user', %s, 'complete', %s)",
-                (conversation.id, user_text, now),
-            )
+            self._add_user_turn(conversation, user_text, time.time())
         return self.history(conversation.id)
 
     def start_answer(self, conversation_id: str) -> int:
-        row = self._one(
+        with self._lock:
+            return self._add_answer(conversation_id, time.time())
+
+    def start_turn(
+        self, conversation: Conversation, user_text: str
+    ) -> tuple[list[StoredMessage], int]:
+        now = time.time()
+        with self._lock, self._pg.transaction():
+            self._add_user_turn(conversation, user_text, now)
+            rows = self._pg.execute(
+                "SELECT role, content, status, stop_reason, created_at FROM messages "
+                "WHERE conversation_id = %s ORDER BY id",
+                (conversation.id,),
+            ).fetchall()
+            answer_id = self._add_answer(conversation.id, now)
+        return [StoredMessage(*row) for row in rows], answer_id
+
+    def _add_user_turn(self, conversation: Conversation, user_text: str, now: float) -> None:
+        self._pg.execute(
+            "INSERT INTO conversations (id, session_id, insight_id, created_at) "
+            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+            (conversation.id, conversation.session_id, conversation.insight_id, now),
+        )
+        self._pg.execute(
+            "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+            "VALUES (%s, 'user', %s, 'complete', %s)",
+            (conversation.id, user_text, now),
+        )
+
+    def _add_answer(self, conversation_id: str, now: float) -> int:
+        row = self._pg.execute(
             "INSERT INTO messages (conversation_id, role, content, status, created_at, owner) "
             "VALUES (%s, 'assistant', '', 'streaming', %s, %s) RETURNING id",
-            (conversation_id, time.time(), self.replica_id),
-        )
+            (conversation_id, now, self.replica_id),
+        ).fetchone()
         assert row is not None  # RETURNING always gives the row
         return int(row[0])
 
@@ -219,11 +239,12 @@ class PostgresStore(Store):
             )
 
     def finish_answer(
-        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None
+        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None, text: str = ""
     ) -> None:
         self._run(
-            "UPDATE messages SET status = %s, stop_reason = %s WHERE id = %s",
-            (status, stop_reason, answer_id),
+            "UPDATE messages SET content = content || %s, status = %s, stop_reason = %s "
+            "WHERE id = %s",
+            (text, status, stop_reason, answer_id),
         )
 
     def answer(self, answer_id: int) -> StoredMessage | None:

@@ -66,8 +66,8 @@ async def answer_events(
 
     with shutdown.stream():
         try:
-            history = store.begin_turn(conversation, user_text)
-            writer = AnswerWriter(store, store.start_answer(conversation.id))
+            history, answer_id = store.start_turn(conversation, user_text)
+            writer = AnswerWriter(store, answer_id)
             text_stream = provider.stream(model_context(history), system=system)
             async with aclosing(text_stream):
                 chunks = aiter(text_stream)

@@ -81,9 +81,9 @@ class RecordingStore(Store):
         self.answers: list[tuple[str, MessageStatus]] = []
 
     def finish_answer(
-        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None
+        self, answer_id: int, status: MessageStatus, stop_reason: str | None = None, text: str = ""
     ) -> None:
-        super().finish_answer(answer_id, status, stop_reason)
+        super().finish_answer(answer_id, status, stop_reason, text)
         answer = self.answer(answer_id)
         assert answer is not None
         self.answers.append((answer.content, status))

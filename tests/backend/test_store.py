@@ -161,6 +161,28 @@ def test_store_begin_turn_creates_the_conversation_once(open_store: OpenStore) -
         store.close()
 
 
+def test_store_start_turn_is_begin_turn_then_start_answer(open_store: OpenStore) -> None:
+    store = open_store()
+    try:
+        conversation = Conversation("c1", "s1", None)
+        history, first = store.start_turn(conversation, "hello")
+        assert [(m.role, m.content) for m in history] == [("user", "hello")]
+        store.append_answers({first: "h"})
+        store.finish_answer(first, "complete", "end_turn", text="i")
+        history, second = store.start_turn(conversation, "again")
+        assert second != first
+        assert [(m.role, m.content, m.status) for m in history] == [
+            ("user", "hello", "complete"),
+            ("assistant", "hi", "complete"),
+            ("user", "again", "complete"),
+        ]
+        answer = store.answer(second)
+        assert answer is not None
+        assert (answer.role, answer.content, answer.status) == ("assistant", "", "streaming")
+    finally:
+        store.close()
+
+
 def test_sqlite_store_marks_answers_left_streaming_interrupted_when_it_opens(
     tmp_path: Path,
 ) -> None:
