@@ -9,12 +9,10 @@ Usage: .venv/bin/python bench/backend_hardening.py [--tokens 1024] [--repeats 5]
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import selectors
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,6 +20,9 @@ from pathlib import Path
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tests.support.backend_server import BackendProcess, running_backend
 from verse_backend.store import Conversation, Store
 
 FD_LIMIT = 256
@@ -75,28 +76,15 @@ def _flood(port: int, count: int) -> list[socket.socket]:
 
 
 def bench_slowloris(flood: int) -> None:
-    with tempfile.TemporaryDirectory() as tmp, socket.socket() as listener:
-        listener.bind(("127.0.0.1", 0))
-        listener.listen(128)
-        port = listener.getsockname()[1]
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("VERSE_", "ANTHROPIC_"))}
-        env |= {"VERSE_DB": f"{tmp}/verse.sqlite3", "VERSE_PROVIDER": "simulated"}
-        log_path = Path(tmp) / "backend.log"
-        with log_path.open("wb") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "verse_backend", "--fd", str(listener.fileno())],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                pass_fds=(listener.fileno(),),
-                preexec_fn=_low_fd_limit,
-            )
-        listener.close()
-        url = f"http://127.0.0.1:{port}/api/health"
-        try:
+    handle = BackendProcess()
+    with tempfile.TemporaryDirectory() as tmp:
+        with running_backend(
+            Path(tmp), entry="verse-backend", preexec_fn=_low_fd_limit, handle=handle
+        ) as base_url:
+            url = f"{base_url}/api/health"
             httpx.get(url, timeout=60).raise_for_status()
             started = time.perf_counter()
-            sockets = _flood(port, flood)
+            sockets = _flood(int(base_url.rsplit(":", 1)[1]), flood)
             flooded = time.perf_counter() - started
             latencies = []
             for _ in range(5):
@@ -106,10 +94,8 @@ def bench_slowloris(flood: int) -> None:
                 assert status == 200, status
             for sock in sockets:
                 sock.close()
-        finally:
-            process.terminate()
-            process.wait(timeout=20)
-        text = log_path.read_text(errors="replace")
+        assert handle.log_path is not None
+        text = handle.log_path.read_text(errors="replace")
     print(
         f"slowloris: {flood} half-open heads in {flooded:.2f} s under ulimit -n {FD_LIMIT}; "
         f"/api/health then: median {statistics.median(latencies):.0f} ms, max "

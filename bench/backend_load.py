@@ -31,8 +31,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.support.backend_server import FakeScript, fake_anthropic_server  # noqa: E402
-from tests.support.thread_server import listening_socket  # noqa: E402
+from tests.support.backend_server import (  # noqa: E402
+    BackendProcess,
+    FakeScript,
+    fake_anthropic_server,
+    running_backend,
+)
 from verse_backend.providers.simulated_text import simulated_answer  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
@@ -66,41 +70,30 @@ def cpu_ns(pid: int) -> int:
 
 @contextlib.contextmanager
 def server(kind: str, token_ms: int, tmp: Path, upstream: str | None) -> Iterator[tuple[int, int]]:
-    sock = listening_socket()
-    port = int(sock.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("VERSE_", "ANTHROPIC_"))}
-    env.update(
-        PYTHONPATH=str(ROOT),
-        VERSE_SIM_TOKEN_MS=str(token_ms),
-        VERSE_DB=str(tmp / kind / "verse.sqlite3"),
-        VERSE_MAX_STREAMS_PER_SESSION="100000",
-        VERSE_PROVIDER="simulated",
-    )
-    if kind == "minimal":
-        command = ["-m", "uvicorn", "--factory", "bench.minimal_sse_app:create_app"]
-    else:
-        command = ["-m", "verse_backend"]
+    """(port, pid) of `kind` served from a subprocess pinned to SERVER_CPU."""
+    env = {
+        "PYTHONPATH": str(ROOT),  # the floor app is bench.minimal_sse_app
+        "VERSE_SIM_TOKEN_MS": str(token_ms),
+        "VERSE_MAX_STREAMS_PER_SESSION": "100000",
+    }
     if upstream is not None:
-        env.update(
-            VERSE_PROVIDER="anthropic", ANTHROPIC_API_KEY="sk-bench", ANTHROPIC_BASE_URL=upstream
-        )
-    log = (tmp / f"{kind}.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, *command, "--fd", str(sock.fileno())],
-        env=env,
-        cwd=ROOT,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        pass_fds=(sock.fileno(),),
+        env |= {
+            "VERSE_PROVIDER": "anthropic",
+            "ANTHROPIC_API_KEY": "sk-bench",
+            "ANTHROPIC_BASE_URL": upstream,
+        }
+    handle = BackendProcess()
+    (tmp / kind).mkdir(exist_ok=True)
+    with running_backend(
+        tmp / kind,
+        env,
+        entry="uvicorn" if kind == "minimal" else "verse-backend",
+        factory="bench.minimal_sse_app:create_app",
         preexec_fn=_pin_server,
-    )
-    sock.close()
-    try:
-        yield port, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+        handle=handle,
+    ) as url:
+        assert handle.process is not None
+        yield int(url.rsplit(":", 1)[1]), handle.process.pid
 
 
 def _quantile(values: list[float], q: float) -> float:

@@ -85,6 +85,7 @@ def running_backend(
     args: list[str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
     handle: BackendProcess | None = None,
+    factory: str = "verse_backend.app:create_app",
 ) -> Iterator[str]:
     """Start a real uvicorn serving verse_backend in a subprocess on an ephemeral loopback port;
     yield base URL like 'http://127.0.0.1:PORT'; stop it on exit.
@@ -94,13 +95,14 @@ def running_backend(
     the same data (restart tests). The server's log is `tmp_path/backend-PORT.log`; when the
     server died, it is attached to the exception. `args` go to the command line (after the
     defaults, so they win); `handle` receives the process for tests that signal it themselves
-    (a process that exited on a signal the test sent is not an error).
+    (a process that exited on a signal the test sent is not an error). `factory` is the app
+    uvicorn builds (entry "uvicorn"; the benches' floor app is another one).
     """
     sock = listening_socket()
     port = int(sock.getsockname()[1])
     log_path = tmp_path / f"backend-{port}.log"
     if entry == "uvicorn":
-        command = [sys.executable, "-m", "uvicorn", "--factory", "verse_backend.app:create_app"]
+        command = [sys.executable, "-m", "uvicorn", "--factory", factory]
     else:
         command = [sys.executable, "-m", "verse_backend"]
     # Open streams would otherwise hold the shutdown for long.
