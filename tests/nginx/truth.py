@@ -253,6 +253,19 @@ def _read(
     )
 
 
+def _repeated_job(
+    row: Row,
+    transport: str,
+    browser: Browser | None,
+    attempt: Callable[[int, str], Outcome],
+) -> Job:
+    """A job that reads the row once (twice for `row.repeat`), one outcome a read; a browser
+    job's transport is the protocol the browser negotiates."""
+    if browser is not None:
+        transport = browser_transport(browser)
+    return lambda: [attempt(index, transport) for index in range(2 if row.repeat else 1)]
+
+
 def _scripted_job(
     row: Row,
     kind: str,
@@ -263,40 +276,29 @@ def _scripted_job(
     setup: Setup,
     browser: Browser | None = None,
 ) -> Job:
-    if browser is not None:
-        transport = browser_transport(browser)
-
-    def job() -> list[Outcome]:
-        outcomes = []
-        for attempt in range(2 if row.repeat else 1):
-            tag = f"{kind}-{transport}-{client}-{attempt}"
-            body = json.dumps({"message": tag, "insight_id": 1}).encode()
-            reading = _read(listeners, transport, client, body, setup, browser)
-            sent = [
-                ns / 1e9
-                for request, sent_ns in list(backend.exchanges)
-                if request.body == body
-                for ns in sent_ns
-            ]
-            if not sent and reading.complete and b"answer to" in reading_text(reading):
-                outcomes.append(
-                    Outcome(
-                        kind,
-                        transport,
-                        client,
-                        "cached",
-                        len(reading.times),
-                        "answered without asking the backend",
-                    )
-                )
-                continue
-            found = verdict(reading, sent[1:])  # sent[0] is the marker, sent with the headers
-            outcomes.append(
-                Outcome(kind, transport, client, found, len(reading.times), reading.error or "")
+    def attempt(index: int, transport: str) -> Outcome:
+        tag = f"{kind}-{transport}-{client}-{index}"
+        body = json.dumps({"message": tag, "insight_id": 1}).encode()
+        reading = _read(listeners, transport, client, body, setup, browser)
+        sent = [
+            ns / 1e9
+            for request, sent_ns in list(backend.exchanges)
+            if request.body == body
+            for ns in sent_ns
+        ]
+        if not sent and reading.complete and b"answer to" in reading_text(reading):
+            return Outcome(
+                kind,
+                transport,
+                client,
+                "cached",
+                len(reading.times),
+                "answered without asking the backend",
             )
-        return outcomes
+        found = verdict(reading, sent[1:])  # sent[0] is the marker, sent with the headers
+        return Outcome(kind, transport, client, found, len(reading.times), reading.error or "")
 
-    return job
+    return _repeated_job(row, transport, browser, attempt)
 
 
 def _verse_job(
@@ -308,28 +310,20 @@ def _verse_job(
     setup: Setup,
     browser: Browser | None = None,
 ) -> Job:
-    if browser is not None:
-        transport = browser_transport(browser)
+    def attempt(index: int, transport: str) -> Outcome:
+        message = f"verse {index} {transport} {client}"
+        body = json.dumps({"message": message, "insight_id": 1}).encode()
+        reading = _read(listeners, transport, client, body, setup, browser, verse)
+        return Outcome(
+            "verse_backend",
+            transport,
+            client,
+            client_side_verdict(reading),
+            len(reading.times),
+            reading.error or f"spread {reading.spread:.2f}s",
+        )
 
-    def job() -> list[Outcome]:
-        outcomes = []
-        for attempt in range(2 if row.repeat else 1):
-            message = f"verse {attempt} {transport} {client}"
-            body = json.dumps({"message": message, "insight_id": 1}).encode()
-            reading = _read(listeners, transport, client, body, setup, browser, verse)
-            outcomes.append(
-                Outcome(
-                    "verse_backend",
-                    transport,
-                    client,
-                    client_side_verdict(reading),
-                    len(reading.times),
-                    reading.error or f"spread {reading.spread:.2f}s",
-                )
-            )
-        return outcomes
-
-    return job
+    return _repeated_job(row, transport, browser, attempt)
 
 
 def client_side_verdict(reading: Reading) -> str:
