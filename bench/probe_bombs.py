@@ -18,23 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.probe.bombs import (
-    Bomb,
-    bomb_server,
-    brotli_comments,
-    brotli_events,
-    brotli_gib,
-    gzip_gib,
-    run_measured,
-)
-
-BOMBS = {
-    "brotli 1 GiB": lambda: Bomb(brotli_gib(), "br"),
-    "brotli 32Mi events": lambda: Bomb(brotli_events(), "br"),
-    "brotli 128 MiB of comments": lambda: Bomb(brotli_comments(), "br"),
-    "gzip 1 GiB": lambda: Bomb(gzip_gib(), "gzip"),
-    "plain flood": lambda: Bomb(flood=True),
-}
+from tests.probe.bombs import BOMBS, bomb_server, run_measured
 
 
 def run_one(url: str, source: Path, timeout: float, kill_after: float) -> tuple[str, float, int]:

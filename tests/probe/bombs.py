@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -69,6 +69,17 @@ class Bomb:
     body: bytes = b""
     encoding: str | None = None
     flood: bool = False
+
+
+BOMBS: dict[str, Callable[[], Bomb]] = {
+    "brotli 1 GiB": lambda: Bomb(brotli_gib(), "br"),
+    "brotli 32Mi events": lambda: Bomb(brotli_events(), "br"),
+    "brotli 128 MiB of comments": lambda: Bomb(brotli_comments(), "br"),
+    "gzip 1 GiB": lambda: Bomb(gzip_gib(), "gzip"),
+    "plain flood": lambda: Bomb(flood=True),
+}
+"""Every bomb by name, built on demand (each is up to 100 MB compressed): the tests and
+bench/probe_bombs.py serve these."""
 
 
 @contextmanager
