@@ -24,9 +24,13 @@ PING = b": ping\n\n"
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
-def sse_event(name: str, data: BaseModel) -> bytes:
+def sse_frame(name: str, data_json: bytes) -> bytes:
     """One event: `event:`, one `data:` line of JSON (JSON has no raw newline), a blank line."""
-    return b"event: " + name.encode() + b"\ndata: " + data.model_dump_json().encode() + b"\n\n"
+    return b"event: " + name.encode() + b"\ndata: " + data_json + b"\n\n"
+
+
+def sse_event(name: str, data: BaseModel) -> bytes:
+    return sse_frame(name, data.model_dump_json().encode())
 
 
 class SseResponse(StreamingResponse):

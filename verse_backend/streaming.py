@@ -15,7 +15,7 @@ from verse_backend.providers.base import ChatProvider, ProviderError
 from verse_backend.schemas import DoneData, ErrorData
 from verse_backend.sessions import StreamSlot
 from verse_backend.shutdown import ServerShuttingDown, Shutdown
-from verse_backend.sse_response import sse_event
+from verse_backend.sse_response import sse_event, sse_frame
 from verse_backend.store import Conversation, MessageStatus, Store, model_context
 
 logger = logging.getLogger(__name__)
@@ -28,9 +28,7 @@ def error_event(error: ProviderError) -> bytes:
 def token_event(text: str) -> bytes:
     """`sse_event("token", TokenData(text=text))` byte for byte (a test holds them equal),
     without a pydantic model per token. Like pydantic, it refuses a lone surrogate (raises)."""
-    return (
-        b'event: token\ndata: {"text":' + json.dumps(text, ensure_ascii=False).encode() + b"}\n\n"
-    )
+    return sse_frame("token", b'{"text":' + json.dumps(text, ensure_ascii=False).encode() + b"}")
 
 
 def _being_cancelled() -> bool:
