@@ -17,11 +17,14 @@ class _SignallingStore(Store):
     batches."""
 
     written: asyncio.Event | None = None
-    batches: list[dict[int, str]]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.batches: list[dict[int, str]] = []
 
     def append_answers(self, texts: Mapping[int, str]) -> None:
         super().append_answers(texts)
-        self.batches = [*getattr(self, "batches", []), dict(texts)]
+        self.batches.append(dict(texts))
         if self.written is not None:
             self.written.set()
 
