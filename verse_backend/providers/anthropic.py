@@ -191,6 +191,23 @@ def stream_error(data: str) -> ProviderError:
     return error
 
 
+def sdk_client(
+    *, api_key: str | None, base_url: str | None, http_client: httpx2.AsyncClient | None = None
+) -> AsyncAnthropic:
+    """The SDK client of both providers (the simulated one passes its in-process transport)."""
+    return anthropic.AsyncAnthropic(
+        api_key=api_key,
+        base_url=base_url,
+        max_retries=STREAM_MAX_RETRIES,
+        timeout=STREAM_TIMEOUT,
+        http_client=http_client,
+        # verse_backend exports no OpenTelemetry (FastAPI's hooks are off too, app.py); left
+        # on, the SDK builds each call's span attributes only to find that nothing records
+        # them (30 us a request).
+        open_telemetry=False,
+    )
+
+
 class AnthropicProvider:
     """Answers through Anthropic's Messages API (or anything speaking its wire format)."""
 
@@ -205,11 +222,8 @@ class AnthropicProvider:
     @classmethod
     def from_settings(cls, settings: Settings) -> AnthropicProvider:
         key = settings.anthropic_api_key
-        client = anthropic.AsyncAnthropic(
-            api_key=key.get_secret_value() if key else None,
-            base_url=settings.anthropic_base_url,
-            max_retries=STREAM_MAX_RETRIES,
-            timeout=STREAM_TIMEOUT,
+        client = sdk_client(
+            api_key=key.get_secret_value() if key else None, base_url=settings.anthropic_base_url
         )
         return cls(client, model=settings.model, max_tokens=settings.max_tokens)
 

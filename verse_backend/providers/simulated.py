@@ -10,12 +10,11 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
-import anthropic
 import anyio
 import httpx2
 
 from verse_backend.providers import anthropic_wire as wire
-from verse_backend.providers.anthropic import STREAM_MAX_RETRIES, AnthropicProvider
+from verse_backend.providers.anthropic import AnthropicProvider, sdk_client
 from verse_backend.providers.simulated_text import simulated_answer
 from verse_backend.settings import Settings
 
@@ -76,10 +75,9 @@ class SimulatedProvider(AnthropicProvider):
     """The anthropic provider, unchanged, whose HTTP client talks to SimulatedAnthropicTransport."""
 
     def __init__(self, *, token_ms: int, max_tokens: int) -> None:
-        client = anthropic.AsyncAnthropic(
+        client = sdk_client(
             api_key="simulated-offline-no-key",
             base_url=SIMULATED_BASE_URL,
-            max_retries=STREAM_MAX_RETRIES,
             http_client=httpx2.AsyncClient(transport=SimulatedAnthropicTransport(token_ms)),
         )
         super().__init__(client, model=SIMULATED_MODEL, max_tokens=max_tokens, name="simulated")

@@ -9,86 +9,50 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException, status
 
 from verse_backend.deps import (
-    CONVERSATION_HEADER,
-    ChatConversationDep,
-    ChatRequestDep,
-    InsightDep,
+    ChatTurn,
+    ChatTurnDep,
     ProviderDep,
     SessionDep,
-    ShutdownDep,
-    StandaloneConversationDep,
-    StandaloneRequestDep,
+    StandaloneTurnDep,
     StoreDep,
-    StreamSlotDep,
 )
+from verse_backend.providers.base import ChatProvider
 from verse_backend.schemas import ConversationOut, MessageOut
 from verse_backend.sse_response import SseResponse
-from verse_backend.store import Insight
 from verse_backend.streaming import answer_events
 
 router = APIRouter(prefix="/api", tags=["chat"])
 
-STANDALONE_SYSTEM = "You are a helpful, concise assistant. Answer in plain prose."
+CONVERSATION_HEADER = "X-Conversation-Id"
 
 
-def insight_system(insight: Insight) -> str:
-    return (
-        "You are a helpful, concise assistant. The user is reading this insight and asks "
-        f"about it.\n\nTitle: {insight.title}\n\n{insight.body}"
+def _answer(turn: ChatTurn, provider: ChatProvider) -> SseResponse:
+    return SseResponse(
+        answer_events(
+            conversation=turn.conversation,
+            user_text=turn.message,
+            system=turn.system,
+            provider=provider,
+            store=turn.store,
+            slot=turn.slot,
+            shutdown=turn.shutdown,
+        ),
+        # The conversation's id also goes out as a header, so a client that disconnects
+        # before `done` knows it.
+        headers={CONVERSATION_HEADER: turn.conversation.id},
     )
 
 
 @router.post("/chat/message", response_class=SseResponse)
-async def chat_message(
-    session: SessionDep,
-    body: ChatRequestDep,
-    insight: InsightDep,
-    conversation: ChatConversationDep,
-    slot: StreamSlotDep,
-    provider: ProviderDep,
-    store: StoreDep,
-    shutdown: ShutdownDep,
-) -> SseResponse:
+async def chat_message(turn: ChatTurnDep, provider: ProviderDep) -> SseResponse:
     """Ask about an insight; the answer streams as `token` events, then `done` (or `error`)."""
-    return SseResponse(
-        answer_events(
-            conversation=conversation,
-            user_text=body.message,
-            system=insight_system(insight),
-            provider=provider,
-            store=store,
-            slot=slot,
-            shutdown=shutdown,
-        ),
-        # A returned Response does not get the headers deps set on `response`: repeat it.
-        headers={CONVERSATION_HEADER: conversation.id},
-    )
+    return _answer(turn, provider)
 
 
 @router.post("/standalone-chat", response_class=SseResponse)
-async def standalone_chat(
-    session: SessionDep,
-    body: StandaloneRequestDep,
-    conversation: StandaloneConversationDep,
-    slot: StreamSlotDep,
-    provider: ProviderDep,
-    store: StoreDep,
-    shutdown: ShutdownDep,
-) -> SseResponse:
+async def standalone_chat(turn: StandaloneTurnDep, provider: ProviderDep) -> SseResponse:
     """A chat not tied to an insight; same stream as /api/chat/message."""
-    return SseResponse(
-        answer_events(
-            conversation=conversation,
-            user_text=body.message,
-            system=STANDALONE_SYSTEM,
-            provider=provider,
-            store=store,
-            slot=slot,
-            shutdown=shutdown,
-        ),
-        # A returned Response does not get the headers deps set on `response`: repeat it.
-        headers={CONVERSATION_HEADER: conversation.id},
-    )
+    return _answer(turn, provider)
 
 
 @router.get("/chat/conversations/{conversation_id}")
