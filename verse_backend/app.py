@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -11,6 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from verse_backend import __version__
+from verse_backend.collector import prepare_collector
 from verse_backend.databases import describe, open_store
 from verse_backend.errors import install_error_handlers
 from verse_backend.login_limiter import LoginLimiter
@@ -27,22 +27,6 @@ MAX_BODY_BYTES = 64 * 1024
 # After uvicorn cancelled the streams still open, how long their `finally` gets to mark the
 # answer interrupted before the store closes under it.
 STREAM_FINALIZE_S = 2.0
-
-
-_startup_frozen = False
-
-
-def freeze_startup_objects() -> None:
-    """Put what exists at the first start-up (modules, the app, the SDK's types), which lives as
-    long as the process, out of the collector's reach: a full collection with 500 streams open
-    then scans only their objects (150 ms pauses in the token flow before, about 60 ms after,
-    measured with gc.callbacks). Collected first, so no garbage is kept for good; once per
-    process, as the collector is the process's (tests start many apps in one)."""
-    global _startup_frozen
-    if not _startup_frozen:
-        _startup_frozen = True
-        gc.collect()
-        gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -63,7 +47,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # Sessions of another password (it changed) or past their time end here.
         app.state.store.purge_sessions(app.state.sessions.password_fp, time.time())
         app.state.provider = build_provider(settings)
-        freeze_startup_objects()
+        prepare_collector()
         logger.info(
             "verse_backend %s: provider %s, db %s",
             __version__,

@@ -1,6 +1,6 @@
-"""The garbage collector and the server: start-up objects are frozen out of its reach once per
-process, and a chat stream leaves no reference cycle behind (its objects go when it ends, by
-reference counting, instead of waiting for a full collection that scans every open stream).
+"""The garbage collector and the server (verse_backend/collector.py): start-up objects are
+frozen out of its reach once per process, full collections are spaced out, and a chat stream
+leaves no reference cycle behind (its objects go by reference counting when it ends).
 
 Each case runs in a subprocess: the collector's state is the process's."""
 
@@ -9,6 +9,8 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+
+from verse_backend.collector import FULL_COLLECTION_EVERY
 
 FREEZE_SCRIPT = """
 import asyncio, gc, sys
@@ -20,9 +22,10 @@ async def start(db):
     async with app.router.lifespan_context(app):
         return gc.get_freeze_count()
 
+before = gc.get_threshold()
 first = asyncio.run(start(sys.argv[1] + "/a.sqlite3"))
 second = asyncio.run(start(sys.argv[1] + "/b.sqlite3"))
-print(first, second)
+print(first, second, *before, *gc.get_threshold())
 """
 
 # The ASGI app called directly (no server: uvicorn's own objects are not ours to judge), with
@@ -111,10 +114,12 @@ def _run(script: str, tmp_path: Path) -> str:
     ).stdout
 
 
-def test_start_up_freezes_once(tmp_path: Path) -> None:
-    first, second = (int(word) for word in _run(FREEZE_SCRIPT, tmp_path).split())
+def test_start_up_freezes_once_and_spaces_full_collections(tmp_path: Path) -> None:
+    first, second, *thresholds = (int(word) for word in _run(FREEZE_SCRIPT, tmp_path).split())
     assert first > 1000  # the modules' and types' objects
     assert second <= first  # the second app froze nothing more (frozen objects may be freed)
+    before, after = thresholds[:3], thresholds[3:]
+    assert after == [before[0], before[1], FULL_COLLECTION_EVERY]
 
 
 def test_chat_streams_leave_no_reference_cycles(tmp_path: Path) -> None:
