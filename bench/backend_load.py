@@ -5,7 +5,10 @@ Prints per N: server CPU per token, gap p50/p99/max, TTFT p50/p99, ratios to the
 and the 1-minute load average at each row (the machine may be shared: compare within a run).
 
 Usage: .venv/bin/python bench/backend_load.py [--streams 1,100,300,500] [--token-ms 30]
-       [--kinds minimal,simulated,anthropic] [--repeats 3]
+       [--kinds minimal,minimal-sdk,simulated,anthropic] [--repeats 3]
+
+minimal-sdk is the floor with its text read through the simulated provider's SDK call: what
+the property "the offline path runs production's provider code" costs by itself.
 
 Each cell is the median of `--repeats` measurements, the kinds taking turns at each N.
 """
@@ -40,6 +43,11 @@ from tests.support.backend_server import (  # noqa: E402
 from verse_backend.providers.simulated_text import simulated_answer  # noqa: E402
 
 SERVER_CPU, CLIENT_CPU = 0, 1
+# The floor apps (bench/minimal_sse_app.py) by kind; the other kinds are verse_backend's.
+FLOORS = {
+    "minimal": "bench.minimal_sse_app:create_app",
+    "minimal-sdk": "bench.minimal_sse_app:create_sdk_app",
+}
 QUESTION = "How do I stream answers through nginx?"
 
 
@@ -87,8 +95,8 @@ def server(kind: str, token_ms: int, tmp: Path, upstream: str | None) -> Iterato
     with running_backend(
         tmp / kind,
         env,
-        entry="uvicorn" if kind == "minimal" else "verse-backend",
-        factory="bench.minimal_sse_app:create_app",
+        entry="uvicorn" if kind in FLOORS else "verse-backend",
+        factory=FLOORS.get(kind, FLOORS["minimal"]),
         preexec_fn=_pin_server,
         handle=handle,
     ) as url:
@@ -103,7 +111,7 @@ def _quantile(values: list[float], q: float) -> float:
 
 def measure(kind: str, port: int, pid: int, streams: int, rounds: int) -> Row:
     cookie = "-"
-    if kind != "minimal":
+    if kind not in FLOORS:
         response = httpx.post(f"http://127.0.0.1:{port}/api/session", json={}, timeout=60)
         response.raise_for_status()
         cookie = response.cookies["verse_session"]
@@ -169,7 +177,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--streams", default="1,100,300,500")
     parser.add_argument("--token-ms", type=int, default=30)
-    parser.add_argument("--kinds", default="minimal,simulated,anthropic")
+    parser.add_argument("--kinds", default="minimal,minimal-sdk,simulated,anthropic")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
     counts = [int(n) for n in args.streams.split(",")]

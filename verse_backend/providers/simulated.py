@@ -32,8 +32,9 @@ def _text_of(content: Any) -> str:
 
 
 async def _paced_body(tokens: list[str], token_s: float, message_id: str) -> AsyncIterator[bytes]:
-    for chunk in wire.opening(message_id, SIMULATED_MODEL, input_tokens=len(tokens)):
-        yield chunk
+    # The opening events in one chunk, as they often arrive in one read from the API: each
+    # chunk passes a dozen generator layers (httpx2, the SDK's decoder) before the first token.
+    yield b"".join(wire.opening(message_id, SIMULATED_MODEL, input_tokens=len(tokens)))
     # Deadlines from one start time, so the cadence does not drift by the per-token overhead.
     start = anyio.current_time()
     for index, token in enumerate(tokens, start=1):
