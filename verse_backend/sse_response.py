@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 from pydantic import BaseModel
 from starlette.requests import ClientDisconnect
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
+
+logger = logging.getLogger(__name__)
 
 PING_INTERVAL_S = 15.0
 """Silence after which a comment goes out, so proxies and browsers keep the stream open."""
@@ -97,8 +100,11 @@ class SseResponse(StreamingResponse):
         state = {"streaming": True, "gone": False}
 
         async def watch_for_disconnect() -> None:
-            while (await receive())["type"] != "http.disconnect":
-                pass
+            try:
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+            except Exception:  # a broken connection: nobody is left to stream to
+                logger.warning("receive failed while streaming; ending the stream", exc_info=True)
             if state["streaming"]:
                 state["gone"] = True
                 stream_task.cancel()
