@@ -34,55 +34,61 @@ class Events:
             self.closed = True
 
 
-async def _serve(events: Events, receive_message: asyncio.Future[Message]) -> list[Message]:
-    sent: list[Message] = []
+class Serving:
+    """An SseResponse over endless Events, serving in a task; `client` is what the next
+    receive() will return (or raise), once set."""
 
-    async def receive() -> Message:
-        return await receive_message
+    def __init__(self) -> None:
+        self.events = Events()
+        self.client: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        self.sent: list[Message] = []
+        self.task = asyncio.create_task(self._serve())
 
-    async def send(message: Message) -> None:
-        sent.append(message)
+    async def _serve(self) -> None:
+        async def receive() -> Message:
+            return await self.client
 
-    await SseResponse(events())(SCOPE, receive, send)
-    return sent
+        async def send(message: Message) -> None:
+            self.sent.append(message)
+
+        await SseResponse(self.events())(SCOPE, receive, send)
+
+    async def streaming(self) -> Serving:
+        await self.events.first.wait()
+        return self
+
+    async def end(self) -> None:
+        await asyncio.wait_for(self.task, 30)
 
 
 def test_a_client_that_leaves_ends_the_stream_quietly() -> None:
-    async def scenario() -> tuple[Events, list[Message]]:
-        events = Events()
-        disconnect: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        serving = asyncio.create_task(_serve(events, disconnect))
-        await events.first.wait()
-        disconnect.set_result({"type": "http.disconnect"})
-        return events, await asyncio.wait_for(serving, 30)  # no CancelledError escapes
+    async def scenario() -> Serving:
+        serving = await Serving().streaming()
+        serving.client.set_result({"type": "http.disconnect"})
+        await serving.end()  # returns: no CancelledError escapes
+        return serving
 
-    events, sent = asyncio.run(scenario())
-    assert events.closed
-    assert sent[0]["type"] == "http.response.start"
+    serving = asyncio.run(scenario())
+    assert serving.events.closed
+    assert serving.sent[0]["type"] == "http.response.start"
 
 
 def test_another_cancellation_goes_on() -> None:
-    async def scenario() -> Events:
-        events = Events()
-        never: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        serving = asyncio.create_task(_serve(events, never))
-        await events.first.wait()
-        serving.cancel()
+    async def scenario() -> Serving:
+        serving = await Serving().streaming()
+        serving.task.cancel()
         with pytest.raises(asyncio.CancelledError):
-            await asyncio.wait_for(serving, 30)
-        return events
+            await serving.end()
+        return serving
 
-    assert asyncio.run(scenario()).closed
+    assert asyncio.run(scenario()).events.closed
 
 
 def test_a_failing_receive_ends_the_stream() -> None:
-    async def scenario() -> Events:
-        events = Events()
-        broken: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-        serving = asyncio.create_task(_serve(events, broken))
-        await events.first.wait()
-        broken.set_exception(ConnectionResetError("gone"))
-        await asyncio.wait_for(serving, 30)
-        return events
+    async def scenario() -> Serving:
+        serving = await Serving().streaming()
+        serving.client.set_exception(ConnectionResetError("gone"))
+        await serving.end()
+        return serving
 
-    assert asyncio.run(scenario()).closed
+    assert asyncio.run(scenario()).events.closed
