@@ -48,7 +48,7 @@ def latency_proxy(unix_socket: str, one_way_s: float) -> Iterator[int]:
     ready = threading.Event()
     stop = asyncio.Event()
 
-    hops: set[asyncio.Future[object]] = set()
+    hops: set[asyncio.Future[tuple[None, None]]] = set()
 
     async def connection(client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         server_r, server_w = await asyncio.open_unix_connection(unix_socket)
