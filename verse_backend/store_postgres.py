@@ -146,6 +146,7 @@ class _Link:
         self._db: DB | None = None
         self._paused_until = 0.0
         self._last_error = ""
+        self._shut = False
 
     def connect(self) -> DB:
         """A new connection; psycopg's error as it is (the caller decides what it means)."""
@@ -162,6 +163,8 @@ class _Link:
         opened = self.opened()
         if opened is not None:
             return opened
+        if self._shut:
+            raise StoreUnavailable("StoreClosed")
         if time.monotonic() < self._paused_until:
             raise StoreUnavailable(self._last_error)
         try:
@@ -178,6 +181,12 @@ class _Link:
     def opened(self) -> DB | None:
         """The connection if it is open, without reconnecting."""
         return self._db if self._db is not None and not self._db.closed else None
+
+    def close(self) -> None:
+        """For good: a call after the store closed must not open a connection nobody closes."""
+        self._shut = True
+        if self._db is not None:
+            self._db.close()
 
     def lost(self, db: DB, error: psycopg.Error) -> StoreUnavailable:
         """Log a connection that broke under a call (once: the next call reconnects)."""
@@ -229,13 +238,14 @@ class PostgresStore(Store):
             db = self._link.opened()
             if db is None:
                 logger.warning("could not drop the stream lease: the connection is lost")
+                self._link.close()
                 return
             try:
                 db.execute(_DROP_LEASE, {"me": self.replica_id})
             except psycopg.Error as error:  # the connection is gone: the lease expires instead
                 logger.warning("could not drop the stream lease: %s", type(error).__name__)
             finally:
-                db.close()
+                self._link.close()
 
     def _call(self, work: Callable[[DB], T], *, retry: bool) -> T:
         """`work` on the connection. When the connection breaks under it: with `retry` (reads,

@@ -68,21 +68,32 @@ def _app_name(store: PostgresStore) -> str:
 
 
 def _backends(db: DB, store: PostgresStore) -> int:
+    return _count(db, _app_name(store))
+
+
+def _count(db: DB, name_like: str) -> int:
     row = db.execute(
-        "SELECT COUNT(*) FROM pg_stat_activity WHERE application_name = %s", (_app_name(store),)
+        "SELECT COUNT(*) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE %s",
+        (name_like,),
     ).fetchone()
     assert row is not None
     return int(row[0])
 
 
 def _kill(db: DB, store: PostgresStore) -> None:
+    _kill_named(db, _app_name(store))
+
+
+def _kill_named(db: DB, name_like: str) -> None:
     row = db.execute(
-        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = %s",
-        (_app_name(store),),
+        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
+        "WHERE datname = current_database() AND application_name LIKE %s",
+        (name_like,),
     ).fetchone()
     assert row == (1,)
     # Terminating is asynchronous: gone from the server's view means gone for the store too.
-    wait_until(lambda: _backends(db, store) == 0, 20, "the store's backend to exit")
+    wait_until(lambda: _count(db, name_like) == 0, 20, "the store's backend to exit")
 
 
 def _streaming_answer(store: PostgresStore, text: str, conversation_id: str = "c1") -> int:
@@ -332,11 +343,7 @@ def test_e2e_a_chat_after_the_backends_connection_was_killed_succeeds(
         ) as url,
         new_client(url) as client,
     ):
-        killed = db.execute(
-            "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
-            "WHERE datname = current_database() AND application_name LIKE 'verse-backend %'"
-        ).fetchone()
-        assert killed == (1,)
+        _kill_named(db, "verse-backend %")
         result = read_stream(client)
         assert result.status == 200 and result.named("done"), result.body
         conversation_id = result.named("done")[0].json()["conversation_id"]
@@ -379,3 +386,11 @@ def test_e2e_requests_against_a_stopped_database_get_a_503_then_work_again(
     log = _log(handle)
     assert log.count("reconnected to the database") == 1
     assert database_url not in log
+
+
+def test_a_closed_store_does_not_reconnect(db_url: str, db: DB) -> None:
+    store = PostgresStore(db_url)
+    store.close()
+    with pytest.raises(StoreUnavailable, match="StoreClosed"):
+        store.session_count()
+    assert _backends(db, store) == 0
