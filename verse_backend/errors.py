@@ -1,5 +1,6 @@
 """422 responses that can always be rendered: FastAPI's default echoes the rejected input, which
-fails as JSON (1e400 is inf; a lone surrogate is not UTF-8) and would repeat a wrong password."""
+fails as JSON (1e400 is inf; a lone surrogate is not UTF-8) and would repeat a wrong password.
+And a 503 for a request that found the database unreachable, instead of a 500 and a traceback."""
 
 from __future__ import annotations
 
@@ -8,6 +9,11 @@ from typing import Any
 from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+
+from verse_backend.store import StoreUnavailable
+
+# Long enough for a reconnect attempt's pause (store_postgres.RECONNECT_PAUSE_S) to be over.
+RETRY_AFTER_S = 1
 
 
 def _printable(value: object) -> str | int:
@@ -36,5 +42,15 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    # The store logged the loss once; a line per request would flood the log in an outage.
+    return JSONResponse(
+        {"detail": "database unavailable"},
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StoreUnavailable, _store_unavailable)

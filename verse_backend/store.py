@@ -118,6 +118,16 @@ def model_context(history: list[StoredMessage]) -> list[ChatMessage]:
     return context
 
 
+class StoreUnavailable(Exception):
+    """The database cannot be reached now (its connection was lost, its server is down): the
+    call may work again later. Carries only the underlying error's class name, since its text
+    may name the database's host or user and the URL may hold a password."""
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"database unavailable ({cause})")
+        self.cause = cause
+
+
 class Store:
     """One connection shared by the app, guarded by a lock (sync dependencies run in threads)."""
 

@@ -11,14 +11,21 @@ import logging
 import secrets
 import threading
 import time
-from collections.abc import Mapping
-from typing import Any, LiteralString
+from collections.abc import Callable, Mapping
+from typing import Any, LiteralString, TypeVar
 
 import psycopg
 
 from verse_backend import store as base
 from verse_backend.settings import DEFAULT_STREAM_LEASE_S
-from verse_backend.store import Conversation, Insight, MessageStatus, Store, StoredMessage
+from verse_backend.store import (
+    Conversation,
+    Insight,
+    MessageStatus,
+    Store,
+    StoredMessage,
+    StoreUnavailable,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +104,18 @@ DELETE FROM replicas WHERE id = %(me)s
 """
 
 Params = tuple[object, ...] | Mapping[str, object]
+DB = psycopg.Connection[tuple[Any, ...]]
+T = TypeVar("T")
+
+# The store is called from the event loop, so a connect blocks every request: a server that
+# does not answer costs at most this long...
+CONNECT_TIMEOUT_S = 3
+# ...and after a failed attempt, calls fail at once for this long instead of each blocking
+# the loop again on a server that is still down.
+RECONNECT_PAUSE_S = 1.0
 
 
-def migrate(db: psycopg.Connection[tuple[Any, ...]]) -> int:
+def migrate(db: DB) -> int:
     """Apply the migrations this database lacks; return its schema version."""
     with db.transaction():
         db.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
@@ -119,6 +135,67 @@ def migrate(db: psycopg.Connection[tuple[Any, ...]]) -> int:
     return len(MIGRATIONS)
 
 
+class _Link:
+    """The one connection, reopened by the first call after it broke; callers hold the
+    store's lock."""
+
+    def __init__(self, url: str, application_name: str, pause_s: float) -> None:
+        self._url = url
+        self._application_name = application_name
+        self._pause_s = pause_s
+        self._db: DB | None = None
+        self._paused_until = 0.0
+        self._last_error = ""
+        self._shut = False
+
+    def connect(self) -> DB:
+        """A new connection; psycopg's error as it is (the caller decides what it means)."""
+        self._db = psycopg.connect(
+            self._url,
+            autocommit=True,
+            application_name=self._application_name,
+            connect_timeout=CONNECT_TIMEOUT_S,
+        )
+        return self._db
+
+    def current(self) -> DB:
+        """The open connection, or a new one; StoreUnavailable when none can be had now."""
+        opened = self.opened()
+        if opened is not None:
+            return opened
+        if self._shut:
+            raise StoreUnavailable("StoreClosed")
+        if time.monotonic() < self._paused_until:
+            raise StoreUnavailable(self._last_error)
+        try:
+            db = self.connect()
+        except psycopg.Error as error:
+            self._last_error = type(error).__name__
+            self._paused_until = time.monotonic() + self._pause_s
+            # No warning: the loss was logged once already, this is the same outage.
+            logger.debug("could not reconnect to the database: %s", self._last_error)
+            raise StoreUnavailable(self._last_error) from None
+        logger.info("reconnected to the database")
+        return db
+
+    def opened(self) -> DB | None:
+        """The connection if it is open, without reconnecting."""
+        return self._db if self._db is not None and not self._db.closed else None
+
+    def close(self) -> None:
+        """For good: a call after the store closed must not open a connection nobody closes."""
+        self._shut = True
+        if self._db is not None:
+            self._db.close()
+
+    def lost(self, db: DB, error: psycopg.Error) -> StoreUnavailable:
+        """Log a connection that broke under a call (once: the next call reconnects)."""
+        self._last_error = type(error).__name__
+        logger.warning("lost the database connection: %s", self._last_error)
+        db.close()
+        return StoreUnavailable(self._last_error)
+
+
 class PostgresStore(Store):
     """Store's interface on one psycopg connection (autocommit, guarded by a lock), for one
     replica with its own random id (not the hostname: two containers may share one).
@@ -127,17 +204,27 @@ class PostgresStore(Store):
     replica may be writing them. Each answer belongs to the replica that started it, and is
     marked once that replica's lease is older than `lease_s` (`keep_leases`, also run here at
     open); until then the model's context leaves it out.
+
+    A connection that breaks (server restarted, failover, killed by a proxy) is reopened by
+    the next call, with the same replica id, so the lease goes on. Calls that failed on it
+    raise StoreUnavailable; only reads and idempotent writes are retried on the new one.
     """
 
-    def __init__(self, url: str, *, lease_s: float = DEFAULT_STREAM_LEASE_S) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        lease_s: float = DEFAULT_STREAM_LEASE_S,
+        reconnect_pause_s: float = RECONNECT_PAUSE_S,
+    ) -> None:
         self.replica_id = secrets.token_hex(8)
         self._lease_s = lease_s
         self._lock = threading.Lock()
-        self._pg: psycopg.Connection[tuple[Any, ...]] = psycopg.connect(
-            url, autocommit=True, application_name=f"verse-backend {self.replica_id}"
-        )
-        migrate(self._pg)
-        self._pg.execute(
+        self._link = _Link(url, f"verse-backend {self.replica_id}", reconnect_pause_s)
+        # At open, psycopg's own error: a wrong URL or a server down must say which at start.
+        db = self._link.connect()
+        migrate(db)
+        db.execute(
             "INSERT INTO insights (id, title, body) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             (base.DEMO_INSIGHT_ID, base.DEMO_INSIGHT_TITLE, base.DEMO_INSIGHT_BODY),
         )
@@ -145,27 +232,56 @@ class PostgresStore(Store):
         self.keep_leases()
 
     def close(self) -> None:
-        """Drop this replica's lease (so no other replica waits for it to expire), then close."""
+        """Drop this replica's lease (so no other replica waits for it to expire), then close.
+        On the connection there is: no reconnect to a server that may be down at shutdown."""
         with self._lock:
+            db = self._link.opened()
+            if db is None:
+                logger.warning("could not drop the stream lease: the connection is lost")
+                self._link.close()
+                return
             try:
-                self._pg.execute(_DROP_LEASE, {"me": self.replica_id})
+                db.execute(_DROP_LEASE, {"me": self.replica_id})
             except psycopg.Error as error:  # the connection is gone: the lease expires instead
                 logger.warning("could not drop the stream lease: %s", type(error).__name__)
             finally:
-                self._pg.close()
+                self._link.close()
+
+    def _call(self, work: Callable[[DB], T], *, retry: bool) -> T:
+        """`work` on the connection. When the connection breaks under it: with `retry` (reads,
+        idempotent writes) once more on a new one; else StoreUnavailable, since the server
+        may have applied a write before the connection died and a retry could apply it twice
+        (`content || text` would double the text). The next call reconnects either way."""
+        with self._lock:
+            db = self._link.current()
+            try:
+                return work(db)
+            except psycopg.OperationalError as error:
+                if not db.closed:  # the statement failed, the connection is fine: not ours
+                    raise
+                unavailable = self._link.lost(db, error)
+                if not retry:
+                    raise unavailable from None
+            db = self._link.current()
+            try:
+                return work(db)
+            except psycopg.OperationalError as error:
+                if not db.closed:
+                    raise
+                raise self._link.lost(db, error) from None
 
     def keep_leases(self) -> int:
+        # Idempotent: the heartbeat is an upsert, a reap marks nothing twice.
         row = self._one(_KEEP_LEASES, {"me": self.replica_id, "lease": self._lease_s})
         assert row is not None  # an aggregate always gives one row
         return int(row[0])
 
     def _one(self, sql: LiteralString, params: Params) -> tuple[Any, ...] | None:
-        with self._lock:
-            return self._pg.execute(sql, params).fetchone()
+        """One row of an idempotent statement (retried)."""
+        return self._call(lambda db: db.execute(sql, params).fetchone(), retry=True)
 
-    def _run(self, sql: LiteralString, params: Params) -> int:
-        with self._lock:
-            return self._pg.execute(sql, params).rowcount
+    def _run(self, sql: LiteralString, params: Params, *, retry: bool) -> int:
+        return self._call(lambda db: db.execute(sql, params).rowcount, retry=retry)
 
     def insight(self, insight_id: int) -> Insight | None:
         row = self._one("SELECT id, title, body FROM insights WHERE id = %s", (insight_id,))
@@ -179,64 +295,45 @@ class PostgresStore(Store):
         return Conversation(*row) if row else None
 
     def history(self, conversation_id: str) -> list[StoredMessage]:
-        with self._lock:
-            rows = self._pg.execute(
-                "SELECT role, content, status, stop_reason, created_at FROM messages "
-                "WHERE conversation_id = %s ORDER BY id",
-                (conversation_id,),
-            ).fetchall()
+        rows = self._call(lambda db: _history(db, conversation_id), retry=True)
         return [StoredMessage(*row) for row in rows]
 
     def begin_turn(self, conversation: Conversation, user_text: str) -> list[StoredMessage]:
-        with self._lock, self._pg.transaction():
-            self._add_user_turn(conversation, user_text, time.time())
+        def work(db: DB) -> None:
+            with db.transaction():
+                _add_user_turn(db, conversation, user_text, time.time())
+
+        self._call(work, retry=False)  # a second user message if the first got in
         return self.history(conversation.id)
 
     def start_answer(self, conversation_id: str) -> int:
-        with self._lock:
-            return self._add_answer(conversation_id, time.time())
+        return self._call(
+            lambda db: _add_answer(db, conversation_id, time.time(), self.replica_id),
+            retry=False,  # a second, empty answer if the first got in
+        )
 
     def start_turn(
         self, conversation: Conversation, user_text: str
     ) -> tuple[list[StoredMessage], int]:
-        now = time.time()
-        with self._lock, self._pg.transaction():
-            self._add_user_turn(conversation, user_text, now)
-            rows = self._pg.execute(
-                "SELECT role, content, status, stop_reason, created_at FROM messages "
-                "WHERE conversation_id = %s ORDER BY id",
-                (conversation.id,),
-            ).fetchall()
-            answer_id = self._add_answer(conversation.id, now)
+        def work(db: DB) -> tuple[list[tuple[Any, ...]], int]:
+            now = time.time()
+            with db.transaction():
+                _add_user_turn(db, conversation, user_text, now)
+                rows = _history(db, conversation.id)
+                return rows, _add_answer(db, conversation.id, now, self.replica_id)
+
+        rows, answer_id = self._call(work, retry=False)  # as in begin_turn and start_answer
         return [StoredMessage(*row) for row in rows], answer_id
 
-    def _add_user_turn(self, conversation: Conversation, user_text: str, now: float) -> None:
-        self._pg.execute(
-            "INSERT INTO conversations (id, session_id, insight_id, created_at) "
-            "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
-            (conversation.id, conversation.session_id, conversation.insight_id, now),
-        )
-        self._pg.execute(
-            "INSERT INTO messages (conversation_id, role, content, status, created_at) "
-            "VALUES (%s, 'user', %s, 'complete', %s)",
-            (conversation.id, user_text, now),
-        )
-
-    def _add_answer(self, conversation_id: str, now: float) -> int:
-        row = self._pg.execute(
-            "INSERT INTO messages (conversation_id, role, content, status, created_at, owner) "
-            "VALUES (%s, 'assistant', '', 'streaming', %s, %s) RETURNING id",
-            (conversation_id, now, self.replica_id),
-        ).fetchone()
-        assert row is not None  # RETURNING always gives the row
-        return int(row[0])
-
     def append_answers(self, texts: Mapping[int, str]) -> None:
-        with self._lock, self._pg.transaction(), self._pg.cursor() as cursor:
-            cursor.executemany(
-                "UPDATE messages SET content = content || %s WHERE id = %s",
-                [(text, answer_id) for answer_id, text in texts.items()],
-            )
+        def work(db: DB) -> None:
+            with db.transaction(), db.cursor() as cursor:
+                cursor.executemany(
+                    "UPDATE messages SET content = content || %s WHERE id = %s",
+                    [(text, answer_id) for answer_id, text in texts.items()],
+                )
+
+        self._call(work, retry=False)  # `content || text` twice is the text twice
 
     def finish_answer(
         self, answer_id: int, status: MessageStatus, stop_reason: str | None = None, text: str = ""
@@ -245,6 +342,7 @@ class PostgresStore(Store):
             "UPDATE messages SET content = content || %s, status = %s, stop_reason = %s "
             "WHERE id = %s",
             (text, status, stop_reason, answer_id),
+            retry=False,  # appends its text, as append_answers does
         )
 
     def answer(self, answer_id: int) -> StoredMessage | None:
@@ -257,17 +355,20 @@ class PostgresStore(Store):
     def add_session(
         self, session_id: str, password_fp: str, created_at: float, expires_at: float
     ) -> None:
-        with self._lock, self._pg.transaction():
-            self._pg.execute(
-                "INSERT INTO sessions (id, password_fp, created_at, expires_at) "
-                "VALUES (%s, %s, %s, %s)",
-                (session_id, password_fp, created_at, expires_at),
-            )
-            self._pg.execute(
-                "DELETE FROM sessions WHERE created_at < (SELECT created_at FROM sessions "
-                "ORDER BY created_at DESC LIMIT 1 OFFSET %s)",
-                (base.MAX_SESSIONS - 1,),
-            )
+        def work(db: DB) -> None:
+            with db.transaction():
+                db.execute(
+                    "INSERT INTO sessions (id, password_fp, created_at, expires_at) "
+                    "VALUES (%s, %s, %s, %s)",
+                    (session_id, password_fp, created_at, expires_at),
+                )
+                db.execute(
+                    "DELETE FROM sessions WHERE created_at < (SELECT created_at FROM sessions "
+                    "ORDER BY created_at DESC LIMIT 1 OFFSET %s)",
+                    (base.MAX_SESSIONS - 1,),
+                )
+
+        self._call(work, retry=False)  # a retry of an INSERT that got in fails on its key
 
     def session_valid(self, session_id: str, password_fp: str, now: float) -> bool:
         row = self._one(
@@ -277,14 +378,48 @@ class PostgresStore(Store):
         return row is not None
 
     def delete_session(self, session_id: str) -> None:
-        self._run("DELETE FROM sessions WHERE id = %s", (session_id,))
+        # Idempotent, like purge_sessions: deleting what is gone deletes nothing.
+        self._run("DELETE FROM sessions WHERE id = %s", (session_id,), retry=True)
 
     def purge_sessions(self, password_fp: str, now: float) -> int:
         return self._run(
-            "DELETE FROM sessions WHERE password_fp != %s OR expires_at <= %s", (password_fp, now)
+            "DELETE FROM sessions WHERE password_fp != %s OR expires_at <= %s",
+            (password_fp, now),
+            retry=True,
         )
 
     def session_count(self) -> int:
         row = self._one("SELECT COUNT(*) FROM sessions", ())
         assert row is not None
         return int(row[0])
+
+
+def _history(db: DB, conversation_id: str) -> list[tuple[Any, ...]]:
+    return db.execute(
+        "SELECT role, content, status, stop_reason, created_at FROM messages "
+        "WHERE conversation_id = %s ORDER BY id",
+        (conversation_id,),
+    ).fetchall()
+
+
+def _add_user_turn(db: DB, conversation: Conversation, user_text: str, now: float) -> None:
+    db.execute(
+        "INSERT INTO conversations (id, session_id, insight_id, created_at) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        (conversation.id, conversation.session_id, conversation.insight_id, now),
+    )
+    db.execute(
+        "INSERT INTO messages (conversation_id, role, content, status, created_at) "
+        "VALUES (%s, 'user', %s, 'complete', %s)",
+        (conversation.id, user_text, now),
+    )
+
+
+def _add_answer(db: DB, conversation_id: str, now: float, owner: str) -> int:
+    row = db.execute(
+        "INSERT INTO messages (conversation_id, role, content, status, created_at, owner) "
+        "VALUES (%s, 'assistant', '', 'streaming', %s, %s) RETURNING id",
+        (conversation_id, now, owner),
+    ).fetchone()
+    assert row is not None  # RETURNING always gives the row
+    return int(row[0])

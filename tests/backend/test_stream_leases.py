@@ -102,8 +102,6 @@ def test_a_dead_replicas_answer_is_interrupted_once_its_lease_expired_with_its_t
         last_beat = _heartbeat(db, a.replica_id)
         assert last_beat is not None
         _kill_connection(db, a)
-        with pytest.raises(psycopg.OperationalError):
-            a.answer(answer_id)  # A is really gone
 
         polls: list[Poll] = []
 

@@ -48,6 +48,10 @@ def _demote(uid: int, gid: int) -> None:
     os.setuid(uid)
 
 
+def _options(root: Path) -> str:
+    return f"-c listen_addresses='' -c unix_socket_directories={root} -c fsync=off"
+
+
 @contextlib.contextmanager
 def running_postgres() -> Iterator[PostgresServer]:
     bin_dir = _bin_dir()
@@ -74,7 +78,7 @@ def running_postgres() -> Iterator[PostgresServer]:
             [bin_dir / "initdb", "-D", data, "-U", SUPERUSER, "-A", "trust", "-E", "UTF8"],
             **run,  # type: ignore[call-overload]
         )
-        options = f"-c listen_addresses='' -c unix_socket_directories={root} -c fsync=off"
+        options = _options(root)
         subprocess.run(
             [bin_dir / "pg_ctl", "-D", data, "-l", root / "log", "-w", "-o", options, "start"],
             **run,  # type: ignore[call-overload]
@@ -94,3 +98,35 @@ def running_postgres() -> Iterator[PostgresServer]:
                 check=False,
             )
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _pg_ctl(server: PostgresServer, *args: str) -> None:
+    bin_dir = _bin_dir()
+    assert bin_dir is not None  # the server runs
+    root = server.socket_dir
+    demote = None
+    if os.geteuid() == 0:
+        user = pwd.getpwnam(RUN_AS)
+
+        def demote() -> None:
+            _demote(user.pw_uid, user.pw_gid)
+
+    subprocess.run(
+        [bin_dir / "pg_ctl", "-D", root / "data", "-l", root / "log", "-w", *args],
+        env={**os.environ, "LC_ALL": "C.UTF-8"},
+        preexec_fn=demote,
+        cwd=root,
+        check=True,
+        capture_output=True,
+    )
+
+
+@contextlib.contextmanager
+def server_stopped(server: PostgresServer) -> Iterator[None]:
+    """The server stopped (fast: its connections are cut), then started again on the same
+    data dir and socket, for tests of an outage. Not for the session's shared server."""
+    _pg_ctl(server, "-m", "fast", "stop")
+    try:
+        yield
+    finally:
+        _pg_ctl(server, "-o", _options(server.socket_dir), "start")
