@@ -7,6 +7,11 @@ So the pending text of every answer streaming on a store is one batch, written b
 one transaction. What this costs: a SIGKILL (no cleanup) loses at most the text sent in the
 last FLUSH_S. Every other end (complete, failed, client gone, SIGTERM drain) goes through
 `finish`, which writes all of that answer's text first.
+
+While the database is unavailable (StoreUnavailable: PostgreSQL down or unreachable), the
+streams go on: their text, and the ends of the answers that finish meanwhile, wait here and are
+written by the timer once it is back (one warning when the outage starts, one line when it
+ends). Only a process that dies before then loses them.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import asyncio
 import logging
 import weakref
 
-from verse_backend.store import MessageStatus, Store
+from verse_backend.store import MessageStatus, Store, StoreUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -23,14 +28,17 @@ FLUSH_S = 0.2
 
 
 class AnswerBatch:
-    """The text not yet stored of every answer streaming on one store; touched only from the
+    """The text not yet stored of every answer streaming on one store, and the ends not yet
+    stored of answers that finished while the store was unavailable; touched only from the
     event loop thread."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
         self._pending: dict[int, list[str]] = {}
+        self._ends: dict[int, tuple[MessageStatus, str | None]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
+        self._unavailable = False
 
     def add(self, answer_id: int, text: str) -> None:
         parts = self._pending.get(answer_id)
@@ -38,6 +46,9 @@ class AnswerBatch:
             self._pending[answer_id] = [text]
         else:
             parts.append(text)
+        self._arm()
+
+    def _arm(self) -> None:
         loop = asyncio.get_running_loop()
         # A timer, not a check at the next token: the model may then be silent for long. (A
         # timer of another loop, one that was closed, would never run: the store outlived it.)
@@ -49,28 +60,54 @@ class AnswerBatch:
         self._timer = None
         try:
             self.flush()
-        except Exception:  # kept pending: the next flush or `finish` tries again
+        except StoreUnavailable as error:
+            self._outage(error)
+        except Exception:
             logger.exception("could not store streamed text")
-            if self._pending:
-                self._timer = asyncio.get_running_loop().call_later(FLUSH_S, self._flush_later)
+        else:
+            return
+        if self._pending or self._ends:  # kept: the next flush or `finish` tries again
+            self._arm()
+
+    def _outage(self, error: StoreUnavailable) -> None:
+        if not self._unavailable:
+            self._unavailable = True
+            logger.warning("%s: streamed text is kept until it can be stored", error)
+
+    def _recovered(self) -> None:
+        if self._unavailable:
+            self._unavailable = False
+            logger.info("streamed text kept during the outage is stored")
 
     def flush(self) -> None:
-        """Write every answer's pending text, in one transaction."""
+        """Write every answer's pending text (one transaction), then the ends kept back."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._pending:
-            self._store.append_answers(
-                {key: "".join(parts) for key, parts in self._pending.items()}
-            )
-            self._pending.clear()
+        texts = {k: "".join(parts) for k, parts in self._pending.items() if k not in self._ends}
+        if texts:
+            self._store.append_answers(texts)
+            for answer_id in texts:
+                del self._pending[answer_id]
+        for answer_id, (status, stop_reason) in list(self._ends.items()):
+            text = "".join(self._pending.get(answer_id, ()))
+            self._store.finish_answer(answer_id, status, stop_reason, text)
+            self._pending.pop(answer_id, None)
+            del self._ends[answer_id]
+        self._recovered()
 
     def finish(self, answer_id: int, status: MessageStatus, stop_reason: str | None) -> None:
-        """Write one answer's pending text, then its end."""
+        """Write one answer's pending text, then its end; kept for the timer to write if the
+        store is unavailable (other errors reach the caller, the text kept for the next flush)."""
         parts = self._pending.pop(answer_id, None)
         try:
             # One statement: the last tokens and the end, so they are stored together or not.
             self._store.finish_answer(answer_id, status, stop_reason, "".join(parts or ()))
+        except StoreUnavailable as error:
+            self._pending[answer_id] = parts or []
+            self._ends[answer_id] = (status, stop_reason)
+            self._outage(error)
+            self._arm()
         except Exception:
             if parts:
                 self._pending[answer_id] = parts  # for the next flush; the caller hears of it

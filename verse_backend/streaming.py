@@ -16,7 +16,13 @@ from verse_backend.schemas import DoneData, ErrorData
 from verse_backend.sessions import StreamSlot
 from verse_backend.shutdown import ServerShuttingDown, Shutdown
 from verse_backend.sse_response import sse_event, sse_frame
-from verse_backend.store import Conversation, MessageStatus, Store, model_context
+from verse_backend.store import (
+    Conversation,
+    MessageStatus,
+    Store,
+    StoreUnavailable,
+    model_context,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -91,6 +97,10 @@ async def answer_events(
         except ProviderError as error:
             finish("failed")
             yield error_event(error)
+        except StoreUnavailable as error:  # the turn could not start (its end never raises it)
+            logger.warning("chat turn not started: %s", error)
+            finish("failed")
+            yield error_event(ProviderError("store_unavailable"))
         except Exception:
             if _being_cancelled():
                 # The provider failed while being cancelled: keep the cancellation going, or

@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 import psycopg
 import pytest
 
-from tests.backend.sse_client import chat_body, new_client, read_stream
+from tests.backend.sse_client import chat_body, iter_events, new_client, read_stream
 from tests.support.backend_server import BackendProcess, running_backend
 from tests.support.postgres import PostgresServer, running_postgres, server_stopped
 from tests.support.thread_server import listening_socket, serving_in_thread
@@ -394,3 +394,47 @@ def test_a_closed_store_does_not_reconnect(db_url: str, db: DB) -> None:
     with pytest.raises(StoreUnavailable, match="StoreClosed"):
         store.session_count()
     assert _backends(db, store) == 0
+
+
+def test_e2e_a_stream_outlives_a_database_outage_and_its_answer_is_stored_after(
+    tmp_path: Path, own_postgres: PostgresServer
+) -> None:
+    handle = BackendProcess()
+    # Slow enough that the database is down before the answer ends (pg_ctl's stop is quick).
+    env = {**_backend_env(own_postgres.new_database()), "VERSE_SIM_TOKEN_MS": "150"}
+    with (
+        running_backend(tmp_path, env, entry="verse-backend", handle=handle) as url,
+        new_client(url) as client,
+    ):
+        tokens: list[str] = []
+        names: list[str] = []
+        with client.stream("POST", "/api/chat/message", json=chat_body()) as response:
+            assert response.status_code == 200
+            events = iter_events(response)
+            for event in events:
+                names.append(str(event.event))
+                if event.event == "token":
+                    tokens.append(event.json()["text"])
+                if len(tokens) == 3:
+                    break
+            with server_stopped(own_postgres):
+                for event in events:
+                    names.append(str(event.event))
+                    if event.event == "token":
+                        tokens.append(event.json()["text"])
+                    if event.event == "done":
+                        conversation_id = event.json()["conversation_id"]
+        assert names[-1] == "done" and "error" not in names, names
+        path = f"/api/chat/conversations/{conversation_id}"
+        wait_until(lambda: client.get(path).status_code == 200, 30, "the backend to reconnect")
+        wait_until(
+            lambda: client.get(path).json()["messages"][1]["status"] == "complete",
+            30,
+            "the kept end of the answer to be stored",
+        )
+        answer = client.get(path).json()["messages"][1]
+        assert answer["content"] == "".join(tokens)
+    log = _log(handle)
+    assert log.count("streamed text is kept until it can be stored") == 1, log
+    assert log.count("streamed text kept during the outage is stored") == 1, log
+    assert "Traceback" not in log

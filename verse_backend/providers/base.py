@@ -25,6 +25,7 @@ SAFE_MESSAGES: dict[str, str] = {
     "truncated": "The model's answer ended before it was complete.",
     "internal": "The server failed while answering.",
     "server_shutdown": "The server is restarting; the answer so far was saved. Ask again shortly.",
+    "store_unavailable": "The server's database is unavailable right now. Ask again shortly.",
 }
 
 
