@@ -179,6 +179,10 @@ def test_store_start_turn_is_begin_turn_then_start_answer(open_store: OpenStore)
         answer = store.answer(second)
         assert answer is not None
         assert (answer.role, answer.content, answer.status) == ("assistant", "", "streaming")
+        # The new answer comes after the question it answers, in the stored order too.
+        assert second > first
+        assert [m.role for m in store.history("c1")] == ["user", "assistant", "user", "assistant"]
+        assert store.conversation("c1") == conversation
     finally:
         store.close()
 
