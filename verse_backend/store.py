@@ -11,7 +11,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -128,6 +129,11 @@ class StoreUnavailable(Exception):
         self.cause = cause
 
 
+# SQLite's primary result codes for a write that may work later (extended codes carry these in
+# their low byte): SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_FULL.
+_TRANSIENT_ERRORS = frozenset({5, 6, 10, 13})
+
+
 class Store:
     """One connection shared by the app, guarded by a lock (sync dependencies run in threads)."""
 
@@ -154,6 +160,22 @@ class Store:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """The lock and one transaction. A database that cannot take the write now (the disk
+        is full, an I/O error, locked past busy_timeout) raises StoreUnavailable, as a
+        PostgreSQL outage does: the answer writer then keeps the streamed text until it can,
+        and a request gets 503. A full SD card on a Pi is the common case."""
+        try:
+            with self._lock, self._db:
+                yield
+        except sqlite3.OperationalError as error:
+            if error.sqlite_errorcode & 0xFF not in _TRANSIENT_ERRORS:
+                raise
+            if self._db.in_transaction:  # a failed COMMIT can leave it open
+                self._db.rollback()
+            raise StoreUnavailable(error.sqlite_errorname) from None
 
     def keep_leases(self) -> int:
         """Renew this replica's lease on the answers it streams, and mark "interrupted" those
@@ -191,14 +213,14 @@ class Store:
 
     def begin_turn(self, conversation: Conversation, user_text: str) -> list[StoredMessage]:
         """Create the conversation if new, add the user's message; return the whole history."""
-        with self._lock, self._db:
+        with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             self._add_user_turn(conversation, user_text, time.time())
             return self._history(conversation.id)
 
     def start_answer(self, conversation_id: str) -> int:
         """An empty assistant message with status "streaming"; returns its id."""
-        with self._lock, self._db:
+        with self._writing():
             return self._add_answer(conversation_id, time.time())
 
     def start_turn(
@@ -207,7 +229,7 @@ class Store:
         """`begin_turn` then `start_answer` in one transaction (one commit a chat request, not
         two): the history up to the user's message, and the new answer's id."""
         now = time.time()
-        with self._lock, self._db:
+        with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             self._add_user_turn(conversation, user_text, now)
             history = self._history(conversation.id)
@@ -241,7 +263,7 @@ class Store:
 
     def append_answers(self, texts: Mapping[int, str]) -> None:
         """Add streamed text to several answers in one transaction (answer_writer.py's batch)."""
-        with self._lock, self._db:
+        with self._writing():
             self._db.execute("BEGIN IMMEDIATE")
             self._db.executemany(
                 "UPDATE messages SET content = content || ? WHERE id = ?",
@@ -252,7 +274,7 @@ class Store:
         self, answer_id: int, status: MessageStatus, stop_reason: str | None = None, text: str = ""
     ) -> None:
         """Set the answer's end, after appending `text` (its last tokens) in the same statement."""
-        with self._lock, self._db:
+        with self._writing():
             self._db.execute(
                 "UPDATE messages SET content = content || ?, status = ?, stop_reason = ? "
                 "WHERE id = ?",
@@ -270,7 +292,7 @@ class Store:
     def add_session(
         self, session_id: str, password_fp: str, created_at: float, expires_at: float
     ) -> None:
-        with self._lock, self._db:
+        with self._writing():
             self._db.execute(
                 "INSERT INTO sessions (id, password_fp, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 (session_id, password_fp, created_at, expires_at),
@@ -291,12 +313,12 @@ class Store:
         return row is not None
 
     def delete_session(self, session_id: str) -> None:
-        with self._lock, self._db:
+        with self._writing():
             self._db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
     def purge_sessions(self, password_fp: str, now: float) -> int:
         """Delete expired sessions and those issued under another password; return how many."""
-        with self._lock, self._db:
+        with self._writing():
             cursor = self._db.execute(
                 "DELETE FROM sessions WHERE password_fp != ? OR expires_at <= ?",
                 (password_fp, now),
