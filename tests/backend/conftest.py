@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from tests.backend.sse_client import new_client
@@ -72,3 +74,17 @@ def postgres() -> Iterator[PostgresServer]:
     """One real PostgreSQL server for the run (see tests/support/postgres.py)."""
     with running_postgres() as server:
         yield server
+
+
+@pytest.fixture
+def db_url(postgres: PostgresServer) -> str:
+    """A fresh database on the run's server."""
+    return postgres.new_database()
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[psycopg.Connection[tuple[Any, ...]]]:
+    """The test's own connection to it: the database's clock, and what the stores under test
+    cannot see or break."""
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        yield conn

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
+import httpx
 import psycopg
 import pytest
 
@@ -33,18 +34,6 @@ LEASE_S = 1.5
 # Generous: the bound is CONNECT_TIMEOUT_S, this machine is shared.
 QUICK_S = 10.0
 LOGGER = "verse_backend.store_postgres"
-
-
-@pytest.fixture
-def db_url(postgres: PostgresServer) -> str:
-    return postgres.new_database()
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[DB]:
-    """The test's own connection, which the store's troubles do not touch."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        yield conn
 
 
 @pytest.fixture(scope="module")
@@ -71,12 +60,14 @@ def _backends(db: DB, store: PostgresStore) -> int:
     return _count(db, _app_name(store))
 
 
+# The backends of this database whose application_name is LIKE the parameter.
+_BACKENDS_NAMED = (
+    "FROM pg_stat_activity WHERE datname = current_database() AND application_name LIKE %s"
+)
+
+
 def _count(db: DB, name_like: str) -> int:
-    row = db.execute(
-        "SELECT COUNT(*) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND application_name LIKE %s",
-        (name_like,),
-    ).fetchone()
+    row = db.execute("SELECT COUNT(*) " + _BACKENDS_NAMED, (name_like,)).fetchone()
     assert row is not None
     return int(row[0])
 
@@ -86,12 +77,8 @@ def _kill(db: DB, store: PostgresStore) -> None:
 
 
 def _kill_named(db: DB, name_like: str) -> None:
-    row = db.execute(
-        "SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity "
-        "WHERE datname = current_database() AND application_name LIKE %s",
-        (name_like,),
-    ).fetchone()
-    assert row == (1,)
+    query = "SELECT COUNT(pg_terminate_backend(pid)) " + _BACKENDS_NAMED
+    assert db.execute(query, (name_like,)).fetchone() == (1,)
     # Terminating is asynchronous: gone from the server's view means gone for the store too.
     wait_until(lambda: _count(db, name_like) == 0, 20, "the store's backend to exit")
 
@@ -369,11 +356,12 @@ def test_e2e_requests_against_a_stopped_database_get_a_503_then_work_again(
         path = "/api/chat/conversations/no-such-conversation"
         assert client.get(path).status_code == 404
         with server_stopped(own_postgres):
-            for request in (
+            requests: tuple[Callable[[], httpx.Response], ...] = (
                 lambda: client.get(path),  # the session check
                 lambda: client.post("/api/chat/message", json=chat_body()),
                 lambda: client.post("/api/session", json={}),  # a new session's INSERT
-            ):
+            )
+            for request in requests:
                 start = time.monotonic()
                 response = request()
                 assert time.monotonic() - start < QUICK_S

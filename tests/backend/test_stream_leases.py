@@ -18,7 +18,6 @@ import psycopg
 import pytest
 from pydantic import ValidationError
 
-from tests.support.postgres import PostgresServer
 from tests.support.waiting import wait_until
 from verse_backend import store_postgres
 from verse_backend.settings import DEFAULT_STREAM_LEASE_S, Settings
@@ -28,18 +27,6 @@ from verse_backend.stream_leases import leases_kept
 
 LEASE_S = 1.5
 DB = psycopg.Connection[tuple[Any, ...]]
-
-
-@pytest.fixture
-def db_url(postgres: PostgresServer) -> str:
-    return postgres.new_database()
-
-
-@pytest.fixture
-def db(db_url: str) -> Iterator[DB]:
-    """The test's own connection: the database's clock, and what the replicas cannot see."""
-    with psycopg.connect(db_url, autocommit=True) as conn:
-        yield conn
 
 
 @contextmanager
