@@ -6,10 +6,9 @@ Each case runs in a subprocess: the collector's state is the process's."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+from tests.support.python_probe import run_python
 from verse_backend.collector import FULL_COLLECTION_EVERY
 
 FREEZE_SCRIPT = """
@@ -105,13 +104,7 @@ asyncio.run(run(sys.argv[1] + "/g.sqlite3"))
 
 
 def _run(script: str, tmp_path: Path) -> str:
-    return subprocess.run(
-        [sys.executable, "-c", script, str(tmp_path)],
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    ).stdout
+    return run_python(script, str(tmp_path), timeout=120).stdout
 
 
 def test_start_up_freezes_once_and_spaces_full_collections(tmp_path: Path) -> None:

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support.python_probe import versectl_modules
 from versectl.cli import COMMANDS
 from versectl.commands.lazy import LazyCommand
 
@@ -25,17 +24,7 @@ def test_lazy_summary_is_the_docstrings_first_line(command: LazyCommand) -> None
 
 
 def _modules_after(*args: str) -> set[str]:
-    probe = (
-        "import sys, runpy\n"
-        f"sys.argv = ['versectl', *{list(args)!r}]\n"
-        "try:\n    runpy.run_module('versectl', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        "print('\\n'.join(sys.modules), file=sys.stderr)\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=False
-    )
-    return set(done.stderr.split())
+    return versectl_modules(*args)[0]
 
 
 def test_lazy_help_imports_no_command_rich_or_pydantic() -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import gc
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +12,7 @@ import pytest
 
 import versectl.__main__ as entry
 import versectl.cli
+from tests.support.python_probe import versectl_modules
 
 NEVER = (
     "rich",
@@ -31,24 +30,9 @@ NEVER = (
 def _modules_after(cwd: Path, *args: str) -> set[str]:
     """The modules loaded by the console script's entry point, stdout piped (no terminal), in
     `cwd` (the repository's own docker-compose.prod.yml would be read, as it should)."""
-    listing = cwd / "modules.txt"
-    probe = (
-        "import sys, runpy\n"
-        f"sys.argv = ['versectl', *{list(args)!r}]\n"
-        "try:\n    runpy.run_module('versectl', run_name='__main__')\n"
-        "except SystemExit:\n    pass\n"
-        f"open({str(listing)!r}, 'w').write('\\n'.join(sys.modules))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        cwd=cwd,
-    )
+    loaded, done = versectl_modules(*args, cwd=cwd)
     assert done.returncode == 0 and "check nginx" in done.stdout, done.stderr[-2000:]
-    return set(listing.read_text().split())
+    return loaded
 
 
 def _packages(loaded: set[str], names: tuple[str, ...]) -> set[str]:

@@ -4,11 +4,10 @@ wrote there; a terminal, forced colour or a tab still go through rich."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 
 import pytest
 
+from tests.support.python_probe import run_python
 from versectl.report import output
 
 MESSAGES = [
@@ -60,14 +59,7 @@ def test_an_error_on_a_pipe_imports_no_rich() -> None:
         "print(any(m.startswith('rich') for m in sys.modules))\n"
     )
     env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "TTY_COMPATIBLE")}
-    done = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-        env=env,
-    )
+    done = run_python(probe, env=env)
     assert (done.stdout, done.stderr) == ("False\n", "error: x\n")
 
 
