@@ -97,7 +97,6 @@ class SseResponse(StreamingResponse):
         """
         stream_task = asyncio.current_task()
         assert stream_task is not None  # an ASGI app always runs in a task
-        state = {"streaming": True, "gone": False}
 
         async def watch_for_disconnect() -> None:
             try:
@@ -105,21 +104,21 @@ class SseResponse(StreamingResponse):
                     pass
             except Exception:  # a broken connection: nobody is left to stream to
                 logger.warning("receive failed while streaming; ending the stream", exc_info=True)
-            if state["streaming"]:
-                state["gone"] = True
-                stream_task.cancel()
+            # Reached only while streaming: the stream's end cancels this task first.
+            stream_task.cancel()
 
         watcher = asyncio.get_running_loop().create_task(watch_for_disconnect())
         try:
             await self.stream_response(send)
         except asyncio.CancelledError:
-            # Ours (the client left) unless someone else also cancelled: then theirs goes on.
-            if not (state["gone"] and stream_task.uncancel() == 0):
+            # Ours when the watcher is done (cancelling is its last act), unless someone else
+            # also cancelled: then theirs goes on.
+            client_left = watcher.done() and not watcher.cancelled()
+            if not (client_left and stream_task.uncancel() == 0):
                 raise
         except OSError:  # ASGI 2.4 servers report a gone client this way
             raise ClientDisconnect from None
         finally:
-            state["streaming"] = False
             watcher.cancel()
 
     async def stream_response(self, send: Send) -> None:
