@@ -20,6 +20,7 @@ import asyncio
 import logging
 import weakref
 
+from verse_backend.outage import OutageNotice
 from verse_backend.store import MessageStatus, Store, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,11 @@ class AnswerBatch:
         self._ends: dict[int, tuple[MessageStatus, str | None]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
-        self._unavailable = False
+        self._outage = OutageNotice(
+            logger,
+            "%s: streamed text is kept until it can be stored",
+            "streamed text kept during the outage is stored",
+        )
 
     def add(self, answer_id: int, text: str) -> None:
         parts = self._pending.get(answer_id)
@@ -61,23 +66,13 @@ class AnswerBatch:
         try:
             self.flush()
         except StoreUnavailable as error:
-            self._outage(error)
+            self._outage.failed(error)
         except Exception:
             logger.exception("could not store streamed text")
         else:
             return
         if self._pending or self._ends:  # kept: the next flush or `finish` tries again
             self._arm()
-
-    def _outage(self, error: StoreUnavailable) -> None:
-        if not self._unavailable:
-            self._unavailable = True
-            logger.warning("%s: streamed text is kept until it can be stored", error)
-
-    def _recovered(self) -> None:
-        if self._unavailable:
-            self._unavailable = False
-            logger.info("streamed text kept during the outage is stored")
 
     def flush(self) -> None:
         """Write every answer's pending text (one transaction), then the ends kept back."""
@@ -94,7 +89,7 @@ class AnswerBatch:
             self._store.finish_answer(answer_id, status, stop_reason, text)
             self._pending.pop(answer_id, None)
             del self._ends[answer_id]
-        self._recovered()
+        self._outage.succeeded()
 
     def finish(self, answer_id: int, status: MessageStatus, stop_reason: str | None) -> None:
         """Write one answer's pending text, then its end; kept for the timer to write if the
@@ -106,7 +101,7 @@ class AnswerBatch:
         except StoreUnavailable as error:
             self._pending[answer_id] = parts or []
             self._ends[answer_id] = (status, stop_reason)
-            self._outage(error)
+            self._outage.failed(error)
             self._arm()
         except Exception:
             if parts:

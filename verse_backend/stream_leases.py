@@ -8,6 +8,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from verse_backend.outage import OutageNotice
 from verse_backend.store import Store, StoreUnavailable
 
 logger = logging.getLogger(__name__)
@@ -21,20 +22,18 @@ def renewal_period_s(lease_s: float) -> float:
 
 
 async def _renew_forever(store: Store, period_s: float) -> None:
-    unavailable = False
+    outage = OutageNotice(logger, "could not renew the stream lease: %s")
     while True:
         await asyncio.sleep(period_s)
         # A database hiccup must not end the timer: the next period retries.
         try:
             store.keep_leases()
-        except StoreUnavailable as error:  # an outage: said once, not at every period
-            if not unavailable:
-                logger.warning("could not renew the stream lease: %s", error)
-            unavailable = True
+        except StoreUnavailable as error:
+            outage.failed(error)
         except Exception:
             logger.exception("could not renew the stream lease")
         else:
-            unavailable = False
+            outage.succeeded()
 
 
 @asynccontextmanager
